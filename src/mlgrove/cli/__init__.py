@@ -1,0 +1,1 @@
+"""The `mlgrove` command line: thin commands over the services (embedded) or the client."""

@@ -1,0 +1,1 @@
+"""The remote SDK over HTTP. Imports only ``mlgrove.domain`` and ``mlgrove.errors``."""

@@ -1,0 +1,90 @@
+"""The client interface shared by the embedded and the remote SDK.
+
+Both implementations return the same domain objects and raise the same errors, so code
+written against a local workspace runs unchanged against a server.
+"""
+
+from __future__ import annotations
+
+import abc
+from types import TracebackType
+from typing import Any
+
+from mlgrove.domain.people import NewToken, Person, Project, Role, Team, TokenInfo
+
+
+class Client(abc.ABC):
+    """What ``mlgrove.connect()`` returns. Use it as a context manager to close it."""
+
+    #: "embedded" or "remote".
+    mode: str
+
+    @abc.abstractmethod
+    def health(self) -> dict[str, Any]:
+        """Server/database status: version, database backend, schema revision."""
+
+    @abc.abstractmethod
+    def whoami(self) -> Person:
+        """The person this client acts as."""
+
+    # -- teams and people -------------------------------------------------------------
+    @abc.abstractmethod
+    def list_teams(self) -> list[Team]: ...
+
+    @abc.abstractmethod
+    def create_team(self, name: str, description: str = "") -> Team: ...
+
+    @abc.abstractmethod
+    def list_people(self) -> list[Person]: ...
+
+    @abc.abstractmethod
+    def create_person(
+        self,
+        username: str,
+        *,
+        role: Role | str,
+        password: str | None = None,
+        display_name: str | None = None,
+        email: str = "",
+        team: str | None = None,
+        manager: str | None = None,
+    ) -> Person: ...
+
+    # -- projects ---------------------------------------------------------------------
+    @abc.abstractmethod
+    def list_projects(self) -> list[Project]: ...
+
+    @abc.abstractmethod
+    def create_project(self, name: str, *, team: str, description: str = "") -> Project: ...
+
+    @abc.abstractmethod
+    def get_project(self, name: str) -> Project: ...
+
+    # -- API tokens -------------------------------------------------------------------
+    @abc.abstractmethod
+    def create_token(self, name: str, *, days: int = 90, user: str | None = None) -> NewToken:
+        """A new token for the current person (administrators: for ``user``).
+
+        Its secret is returned once, here, and stored only as a hash.
+        """
+
+    @abc.abstractmethod
+    def list_tokens(self, *, user: str | None = None) -> list[TokenInfo]: ...
+
+    @abc.abstractmethod
+    def revoke_token(self, token_id: int) -> TokenInfo: ...
+
+    # -- lifecycle --------------------------------------------------------------------
+    def close(self) -> None:  # noqa: B027 - optional hook, nothing to free by default
+        """Release connections."""
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

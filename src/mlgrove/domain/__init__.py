@@ -1,0 +1,1 @@
+"""Pure domain objects and rules. Imports nothing else from mlgrove but ``errors``."""

@@ -1,0 +1,77 @@
+"""``create_app()``: the FastAPI application for one runtime."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.staticfiles import StaticFiles
+
+from mlgrove._version import __version__
+from mlgrove.server import errors
+from mlgrove.server.api import people, system, tokens
+from mlgrove.server.deps import CSRF_COOKIE
+from mlgrove.server.web import views
+from mlgrove.server.web.pages import HERE
+from mlgrove.services.context import Runtime
+
+API_PREFIX = "/api/v1"
+
+# Everything the pages load is served from here; no CDN, no inline scripts.
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'"
+)
+
+
+def create_app(runtime: Runtime) -> FastAPI:
+    app = FastAPI(
+        title="Grove API",
+        version=__version__,
+        description="REST API of Grove. Authenticate with `Authorization: Bearer <token>` "
+        "(make one with `mlgrove token create`). Errors are RFC 9457 problem+json bodies.",
+        openapi_url="/api/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs() -> Response:
+        # Swagger UI from the package's own copy: users may be offline.
+        return get_swagger_ui_html(
+            openapi_url="/api/openapi.json",
+            title="Grove API",
+            swagger_js_url="/static/vendor/swagger-ui-bundle.js",
+            swagger_css_url="/static/vendor/swagger-ui.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )
+
+    app.state.runtime = runtime
+    for router in (system.router, people.router, tokens.router):
+        app.include_router(router, prefix=API_PREFIX)
+    app.include_router(views.router)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    errors.install(app)
+
+    @app.middleware("http")
+    async def headers_and_csrf_cookie(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        new_cookie = getattr(request.state, "new_csrf_cookie", None)
+        if new_cookie:
+            response.set_cookie(
+                CSRF_COOKIE,
+                new_cookie,
+                httponly=True,
+                samesite="lax",
+                secure=request.url.scheme == "https",
+            )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        if not request.url.path.startswith("/api/docs"):
+            response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    return app

@@ -1,0 +1,1 @@
+"""Use cases, one module each. All authorisation decisions are made here."""

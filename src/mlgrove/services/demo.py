@@ -1,0 +1,81 @@
+"""The demo workspace: a team with people in every role, ready to log in to.
+
+Later capabilities add their part of the story (datasets, runs, review queues...) here.
+Building is idempotent: running the demo twice reuses what exists.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlgrove.domain.people import LOCAL_ADMIN, Role
+from mlgrove.errors import Conflict
+from mlgrove.services import people, projects
+from mlgrove.services.context import Runtime
+from mlgrove.services.workspace import init_workspace
+from mlgrove.workspace import GROVE_DIR, Workspace
+
+DEMO_PASSWORD = "grove-demo"
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    username: str
+    display_name: str
+    role: Role
+    team: str
+    manager: str | None = None
+
+
+TEAMS = [
+    ("Applied ML", "Builds and runs the support-triage and defect-detection models."),
+    ("Platform", "Keeps training infrastructure and data pipelines healthy."),
+]
+PEOPLE = [
+    DemoPerson("ada", "Ada Admin", Role.ADMIN, "Platform"),
+    DemoPerson("maya", "Maya Manager", Role.MANAGER, "Applied ML"),
+    DemoPerson("eli", "Eli Engineer", Role.ENGINEER, "Applied ML", manager="maya"),
+    DemoPerson("jun", "Jun Junior", Role.ENGINEER, "Applied ML", manager="maya"),
+    DemoPerson("sam", "Sam Senior", Role.ENGINEER, "Applied ML", manager="maya"),
+    DemoPerson("rita", "Rita Reviewer", Role.REVIEWER, "Applied ML", manager="maya"),
+]
+PROJECTS = [
+    ("support-triage", "Applied ML", "Routes incoming support tickets to the right queue."),
+    ("defect-detection", "Applied ML", "Finds scratches and dents in product photos."),
+]
+
+
+def build_demo(root: Path) -> Workspace:
+    """Make (or reuse) a demo workspace at ``root`` and fill it with the demo team."""
+    ws = Workspace(root.resolve()) if (root / GROVE_DIR).is_dir() else init_workspace(root)
+    runtime = Runtime.open(ws.settings())
+    try:
+        ctx = runtime.as_actor(LOCAL_ADMIN)
+        existing_teams = {t.name for t in people.list_teams(ctx)}
+        for name, description in TEAMS:
+            if name not in existing_teams:
+                people.create_team(ctx, name, description)
+        existing_people = {p.username for p in people.list_people(ctx)}
+        for p in PEOPLE:
+            if p.username not in existing_people:
+                people.create_person(
+                    ctx,
+                    p.username,
+                    role=p.role,
+                    password=DEMO_PASSWORD,
+                    display_name=p.display_name,
+                    email=f"{p.username}@grove.example",
+                    team=p.team,
+                    manager=p.manager,
+                )
+        existing_projects = {p.name for p in projects.list_projects(ctx)}
+        for name, team, description in PROJECTS:
+            if name not in existing_projects:
+                # Conflict: made concurrently by another demo process.
+                with contextlib.suppress(Conflict):
+                    projects.create_project(ctx, name, team=team, description=description)
+    finally:
+        runtime.close()
+    return ws

@@ -1,0 +1,102 @@
+"""The embedded SDK client: the :class:`~mlgrove.client.base.Client` interface, in process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from mlgrove._version import __version__
+from mlgrove.client.base import Client
+from mlgrove.domain.people import LOCAL_ADMIN, NewToken, Person, Project, Role, Team, TokenInfo
+from mlgrove.services import people, projects, tokens
+from mlgrove.services.context import Context, Runtime
+from mlgrove.store import schema
+from mlgrove.store.repos import people as repo
+from mlgrove.workspace import find_workspace
+
+
+class EmbeddedClient(Client):
+    mode = "embedded"
+
+    def __init__(self, runtime: Runtime, actor: Person, *, owns_runtime: bool = True) -> None:
+        self.runtime = runtime
+        self.ctx: Context = runtime.as_actor(actor)
+        self._owns_runtime = owns_runtime
+
+    @classmethod
+    def open(cls, path: Path | None, *, user: str | None = None) -> EmbeddedClient:
+        ws = find_workspace(path) if path is not None else find_workspace()
+        runtime = Runtime.open(ws.settings())
+        try:
+            actor = LOCAL_ADMIN
+            if user is not None:
+                with runtime.db.read() as s:
+                    actor = repo.person(repo.person_row_by_username(s, user))
+        except BaseException:
+            runtime.close()
+            raise
+        return cls(runtime, actor)
+
+    def health(self) -> dict[str, Any]:
+        return {
+            "status": "ok",
+            "version": __version__,
+            "database": self.runtime.db.engine.dialect.name,
+            "schema": schema.current_revision(self.runtime.db),
+        }
+
+    def whoami(self) -> Person:
+        return self.ctx.actor
+
+    def list_teams(self) -> list[Team]:
+        return people.list_teams(self.ctx)
+
+    def create_team(self, name: str, description: str = "") -> Team:
+        return people.create_team(self.ctx, name, description)
+
+    def list_people(self) -> list[Person]:
+        return people.list_people(self.ctx)
+
+    def create_person(
+        self,
+        username: str,
+        *,
+        role: Role | str,
+        password: str | None = None,
+        display_name: str | None = None,
+        email: str = "",
+        team: str | None = None,
+        manager: str | None = None,
+    ) -> Person:
+        return people.create_person(
+            self.ctx,
+            username,
+            role=role,
+            password=password,
+            display_name=display_name,
+            email=email,
+            team=team,
+            manager=manager,
+        )
+
+    def list_projects(self) -> list[Project]:
+        return projects.list_projects(self.ctx)
+
+    def create_project(self, name: str, *, team: str, description: str = "") -> Project:
+        return projects.create_project(self.ctx, name, team=team, description=description)
+
+    def get_project(self, name: str) -> Project:
+        return projects.get_project(self.ctx, name)
+
+    def create_token(self, name: str, *, days: int = 90, user: str | None = None) -> NewToken:
+        return tokens.create_token(self.ctx, name, days=days, username=user)
+
+    def list_tokens(self, *, user: str | None = None) -> list[TokenInfo]:
+        return tokens.list_tokens(self.ctx, username=user)
+
+    def revoke_token(self, token_id: int) -> TokenInfo:
+        return tokens.revoke_token(self.ctx, token_id)
+
+    def close(self) -> None:
+        if self._owns_runtime:
+            self.runtime.close()

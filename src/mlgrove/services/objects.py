@@ -1,0 +1,97 @@
+"""Storing blobs so the database knows them, and checking the store against the database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from mlgrove.domain.authz import Action
+from mlgrove.services.context import Context, Runtime
+from mlgrove.store.models import ObjectRow
+from mlgrove.store.objects import Stored
+
+
+def register(session: Session, stored: Stored, kind: str) -> None:
+    """Record an object the caller's transaction is about to reference.
+
+    Call after the bytes are in the store and inside the same transaction as the rows
+    that name the object: if that transaction fails, the object is an unreferenced
+    orphan (harmless, collectable), never a referenced address that does not exist.
+    """
+    if session.get(ObjectRow, stored.address) is None:
+        session.add(ObjectRow(address=stored.address, size=stored.size, kind=kind))
+
+
+def put_bytes(ctx: Context, data: bytes, *, kind: str = "blob") -> Stored:
+    ctx.require(Action.WRITE_DATA)
+    stored = ctx.objects.put_bytes(data)
+    with ctx.db.write() as s:
+        register(s, stored, kind)
+    return stored
+
+
+def put_file(ctx: Context, path: Path, *, kind: str = "blob") -> Stored:
+    ctx.require(Action.WRITE_DATA)
+    stored = ctx.objects.put_file(path)
+    with ctx.db.write() as s:
+        register(s, stored, kind)
+    return stored
+
+
+def get_bytes(ctx: Context, address: str) -> bytes:
+    ctx.require(Action.VIEW_PROJECTS)
+    return ctx.objects.get_bytes(address)
+
+
+@dataclass
+class FsckReport:
+    checked: int = 0
+    ok: int = 0
+    missing: list[tuple[str, str]] = field(default_factory=list)  # (address, kind)
+    corrupt: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def healthy(self) -> bool:
+        return not self.missing and not self.corrupt
+
+
+def count_objects(runtime: Runtime) -> int:
+    with runtime.db.read() as s:
+        return int(s.scalar(select(func.count()).select_from(ObjectRow)) or 0)
+
+
+def _iter_rows(runtime: Runtime, page: int = 1000) -> Iterator[tuple[str, str]]:
+    last = ""
+    while True:
+        with runtime.db.read() as s:
+            rows = s.execute(
+                select(ObjectRow.address, ObjectRow.kind)
+                .where(ObjectRow.address > last)
+                .order_by(ObjectRow.address)
+                .limit(page)
+            ).all()
+        if not rows:
+            return
+        yield from ((address, kind) for address, kind in rows)
+        last = rows[-1][0]
+
+
+def fsck(runtime: Runtime, progress: Callable[[int], None] | None = None) -> FsckReport:
+    """Re-hash every object the database names; report the missing and corrupt ones."""
+    report = FsckReport()
+    for address, kind in _iter_rows(runtime):
+        state = runtime.objects.verify(address)
+        report.checked += 1
+        if state == "ok":
+            report.ok += 1
+        elif state == "missing":
+            report.missing.append((address, kind))
+        else:
+            report.corrupt.append((address, kind))
+        if progress is not None:
+            progress(1)
+    return report

@@ -1,0 +1,27 @@
+"""Password hashing with argon2id (argon2-cffi's recommended parameters)."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from mlgrove.domain import names
+
+_hasher = PasswordHasher()
+# Verifying against this when the user does not exist keeps the timing the same, so a
+# login form does not reveal which usernames exist.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def hash_password(password: str) -> str:
+    return str(_hasher.hash(names.password(password)))
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    try:
+        return (
+            bool(_hasher.verify(password_hash or _DUMMY_HASH, password))
+            and password_hash is not None
+        )
+    except (VerificationError, InvalidHashError):
+        return False

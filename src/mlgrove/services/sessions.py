@@ -1,0 +1,109 @@
+"""Password login for the web: rate-limited attempts and server-side sessions.
+
+The browser holds a signed cookie naming a ``web_sessions`` row; logging out or changing
+the password ends the row, so a stolen cookie stops working at once.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from mlgrove.domain.clock import utcnow
+from mlgrove.domain.people import Person
+from mlgrove.errors import AuthenticationFailed, RateLimited
+from mlgrove.services import audit
+from mlgrove.services.context import Runtime
+from mlgrove.services.passwords import verify_password
+from mlgrove.store.models import LoginAttemptRow, PersonRow, WebSessionRow
+from mlgrove.store.repos import people as repo
+
+
+def login(runtime: Runtime, username: str, password: str, address: str) -> tuple[Person, str]:
+    """Check a password and open a session; returns the person and the session id.
+
+    More than ``login_max_failures`` failures for one username from one address within
+    ``login_window_minutes`` refuse further attempts until the window has passed, even
+    with the right password (so guessing cannot continue in the background).
+    """
+    settings = runtime.settings
+    username = username.strip().lower()
+    now = utcnow()
+    window_start = now - timedelta(minutes=settings.login_window_minutes)
+    with runtime.db.write() as s:
+        failures = s.execute(
+            select(func.count(), func.min(LoginAttemptRow.at)).where(
+                LoginAttemptRow.username == username,
+                LoginAttemptRow.address == address,
+                LoginAttemptRow.success.is_(False),
+                LoginAttemptRow.at >= window_start,
+            )
+        ).one()
+        if failures[0] >= settings.login_max_failures:
+            oldest = failures[1]
+            retry = (
+                int(
+                    (
+                        oldest + timedelta(minutes=settings.login_window_minutes) - now
+                    ).total_seconds()
+                )
+                + 1
+            )
+            raise RateLimited(
+                "too many failed logins for this account from this address",
+                retry_after=max(retry, 1),
+                hint=f"try again in {max(retry, 1) // 60 + 1} minutes",
+            )
+        row = s.scalar(select(PersonRow).where(PersonRow.username == username))
+        ok = verify_password(row.password_hash if row else None, password)
+        ok = ok and row is not None and row.active
+        s.add(LoginAttemptRow(username=username, address=address, success=ok))
+        if not ok or row is None:
+            audit.record(s, username, "login.failed", f"address:{address}")
+            failed = True
+        else:
+            session_id = secrets.token_urlsafe(32)
+            s.add(
+                WebSessionRow(
+                    id=session_id,
+                    person_id=row.id,
+                    expires_at=now + timedelta(hours=settings.session_hours),
+                )
+            )
+            audit.record(s, username, "login", f"person:{row.id}", f"address:{address}")
+            failed = False
+            person = repo.person(row)
+    # The failed attempt must be committed before we refuse, or it would not count.
+    if failed:
+        raise AuthenticationFailed("wrong username or password")
+    return person, session_id
+
+
+def person_for_session(runtime: Runtime, session_id: str) -> Person | None:
+    """The person logged in with this session, or None if it ended or expired."""
+    with runtime.db.read() as s:
+        row = s.get(WebSessionRow, session_id)
+        if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
+            return None
+        person_row = s.get(PersonRow, row.person_id)
+        if person_row is None or not person_row.active:
+            return None
+        return repo.person(person_row)
+
+
+def logout(runtime: Runtime, session_id: str) -> None:
+    with runtime.db.write() as s:
+        row = s.get(WebSessionRow, session_id)
+        if row is not None and row.revoked_at is None:
+            row.revoked_at = utcnow()
+
+
+def end_all_sessions(session: Session, person_id: int) -> None:
+    session.execute(
+        update(WebSessionRow)
+        .where(WebSessionRow.person_id == person_id, WebSessionRow.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )

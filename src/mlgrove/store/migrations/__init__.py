@@ -1,0 +1,1 @@
+"""Alembic migrations. Applied by ``mlgrove init`` and ``mlgrove upgrade``."""

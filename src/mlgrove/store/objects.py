@@ -1,0 +1,310 @@
+"""The content-addressed object store.
+
+An object is named by the BLAKE3 hash of its bytes (64 hex characters), so equal content
+is stored once and any corruption is detectable. Writes are atomic: bytes go to a
+temporary name, are flushed to disk (fsync), and only then renamed to their address. A
+crash leaves at worst an orphan temporary file, never a half-written object under its
+final name.
+
+Two implementations share one interface: :class:`LocalObjectStore` (a folder, the
+default) and :class:`FsspecObjectStore` (any fsspec URL: ``s3://``, ``gs://``,
+``memory://`` ...). :func:`open_object_store` picks one from a URL.
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Literal
+
+import blake3
+
+from mlgrove.errors import ConfigError, InvalidInput, ObjectMissing, StorageError
+
+__all__ = [
+    "FsspecObjectStore",
+    "LocalObjectStore",
+    "ObjectStore",
+    "Stored",
+    "hash_bytes",
+    "hash_file",
+    "open_object_store",
+]
+
+CHUNK = 1 << 20
+_ADDRESS = re.compile(r"^[0-9a-f]{64}$")
+Check = Literal["ok", "missing", "corrupt"]
+
+
+def hash_bytes(data: bytes) -> str:
+    return blake3.blake3(data).hexdigest()
+
+
+def hash_file(path: Path) -> str:
+    # blake3's own reader memory-maps and hashes on several threads for large files.
+    hasher = blake3.blake3(max_threads=blake3.blake3.AUTO)
+    hasher.update_mmap(path)
+    return str(hasher.hexdigest())
+
+
+def check_address(address: str) -> str:
+    if not _ADDRESS.match(address):
+        raise InvalidInput(
+            f"{address!r} is not an object address", hint="addresses are 64 hex characters"
+        )
+    return address
+
+
+@dataclass(frozen=True)
+class Stored:
+    """The result of a put: where the bytes live now and whether they were new."""
+
+    address: str
+    size: int
+    new: bool
+
+
+class ObjectStore(abc.ABC):
+    """Put bytes in, get them back by address. Safe to share between threads."""
+
+    url: str
+
+    @abc.abstractmethod
+    def put_bytes(self, data: bytes) -> Stored: ...
+
+    @abc.abstractmethod
+    def put_file(self, path: Path) -> Stored:
+        """Store a file's content, streaming it (never read whole into memory)."""
+
+    @abc.abstractmethod
+    def exists(self, address: str) -> bool: ...
+
+    @abc.abstractmethod
+    def open(self, address: str) -> IO[bytes]:
+        """A binary file object for reading; raises :class:`ObjectMissing`."""
+
+    @abc.abstractmethod
+    def size(self, address: str) -> int: ...
+
+    @abc.abstractmethod
+    def iter_addresses(self) -> Iterator[str]: ...
+
+    @abc.abstractmethod
+    def delete(self, address: str) -> None: ...
+
+    def get_bytes(self, address: str) -> bytes:
+        with self.open(address) as fh:
+            return fh.read()
+
+    def verify(self, address: str) -> Check:
+        """Re-hash a stored object: ``ok``, ``missing`` or ``corrupt``."""
+        hasher = blake3.blake3()
+        try:
+            with self.open(address) as fh:
+                while block := fh.read(CHUNK):
+                    hasher.update(block)
+        except ObjectMissing:
+            return "missing"
+        return "ok" if hasher.hexdigest() == address else "corrupt"
+
+
+class LocalObjectStore(ObjectStore):
+    """Objects as files ``<root>/<aa>/<rest of address>``, read-only once written."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.url = str(root)
+        self._tmp = root / "tmp"
+        try:
+            self._tmp.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError(f"cannot create object store at {root}: {exc.strerror}") from exc
+
+    def _path(self, address: str) -> Path:
+        check_address(address)
+        return self.root / address[:2] / address[2:]
+
+    def _commit(self, tmp: Path, address: str, size: int) -> Stored:
+        final = self._path(address)
+        if final.exists():
+            tmp.unlink()
+            return Stored(address, size, new=False)
+        final.parent.mkdir(exist_ok=True)
+        os.chmod(tmp, 0o444)
+        os.replace(tmp, final)
+        _fsync_dir(final.parent)
+        return Stored(address, size, new=True)
+
+    def _write_tmp(self, chunks: Iterator[bytes]) -> tuple[Path, str, int]:
+        tmp = self._tmp / f"{uuid.uuid4().hex}.part"
+        hasher = blake3.blake3()
+        size = 0
+        try:
+            with open(tmp, "wb") as out:
+                for block in chunks:
+                    hasher.update(block)
+                    out.write(block)
+                    size += len(block)
+                out.flush()
+                os.fsync(out.fileno())
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+            raise
+        return tmp, hasher.hexdigest(), size
+
+    def put_bytes(self, data: bytes) -> Stored:
+        address = hash_bytes(data)
+        if self._path(address).exists():
+            return Stored(address, len(data), new=False)
+        tmp, address, size = self._write_tmp(iter((data,)))
+        return self._commit(tmp, address, size)
+
+    def put_file(self, path: Path) -> Stored:
+        try:
+            with open(path, "rb") as src:
+                tmp, address, size = self._write_tmp(iter(lambda: src.read(CHUNK), b""))
+        except FileNotFoundError:
+            raise InvalidInput(f"no such file: {path}") from None
+        return self._commit(tmp, address, size)
+
+    def exists(self, address: str) -> bool:
+        return self._path(address).exists()
+
+    def open(self, address: str) -> IO[bytes]:
+        try:
+            return open(self._path(address), "rb")
+        except FileNotFoundError:
+            raise ObjectMissing(f"object {address} is not in {self.url}") from None
+
+    def size(self, address: str) -> int:
+        try:
+            return self._path(address).stat().st_size
+        except FileNotFoundError:
+            raise ObjectMissing(f"object {address} is not in {self.url}") from None
+
+    def iter_addresses(self) -> Iterator[str]:
+        for sub in sorted(self.root.iterdir()):
+            if len(sub.name) == 2 and sub.is_dir():
+                for f in sorted(sub.iterdir()):
+                    if _ADDRESS.match(sub.name + f.name):
+                        yield sub.name + f.name
+
+    def delete(self, address: str) -> None:
+        path = self._path(address)
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(path, 0o644)
+            path.unlink()
+
+
+class FsspecObjectStore(ObjectStore):
+    """Objects under any fsspec URL, laid out like the local store."""
+
+    def __init__(self, url: str, **storage_options: Any) -> None:
+        import fsspec
+
+        try:
+            fs, root = fsspec.core.url_to_fs(url, **storage_options)
+        except (ImportError, ValueError) as exc:
+            raise ConfigError(
+                f"cannot open object store {url!r}: {exc}",
+                hint="for s3:// install the extra: pip install 'mlgrove[s3]'",
+            ) from exc
+        self.fs = fs
+        self.url = url
+        self.root = root.rstrip("/")
+
+    def _key(self, address: str) -> str:
+        check_address(address)
+        return f"{self.root}/{address[:2]}/{address[2:]}"
+
+    def _upload(self, address: str, write: Any, size: int) -> Stored:
+        key = self._key(address)
+        if self.fs.exists(key):
+            return Stored(address, size, new=False)
+        tmp = f"{self.root}/tmp/{uuid.uuid4().hex}.part"
+        self.fs.makedirs(f"{self.root}/tmp", exist_ok=True)
+        self.fs.makedirs(f"{self.root}/{address[:2]}", exist_ok=True)
+        try:
+            with self.fs.open(tmp, "wb") as out:
+                write(out)
+            # On object stores a rename is copy+delete; the key appears only when whole.
+            self.fs.mv(tmp, key)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                self.fs.rm(tmp)
+            raise
+        return Stored(address, size, new=True)
+
+    def put_bytes(self, data: bytes) -> Stored:
+        return self._upload(hash_bytes(data), lambda out: out.write(data), len(data))
+
+    def put_file(self, path: Path) -> Stored:
+        if not path.is_file():
+            raise InvalidInput(f"no such file: {path}")
+        address = hash_file(path)  # first pass: the address decides whether to upload
+
+        def write(out: Any) -> None:
+            with open(path, "rb") as src:
+                while block := src.read(CHUNK):
+                    out.write(block)
+
+        return self._upload(address, write, path.stat().st_size)
+
+    def exists(self, address: str) -> bool:
+        return bool(self.fs.exists(self._key(address)))
+
+    def open(self, address: str) -> IO[bytes]:
+        try:
+            fh: IO[bytes] = self.fs.open(self._key(address), "rb")
+        except FileNotFoundError:
+            raise ObjectMissing(f"object {address} is not in {self.url}") from None
+        return fh
+
+    def size(self, address: str) -> int:
+        try:
+            return int(self.fs.size(self._key(address)))
+        except FileNotFoundError:
+            raise ObjectMissing(f"object {address} is not in {self.url}") from None
+
+    def iter_addresses(self) -> Iterator[str]:
+        if not self.fs.exists(self.root):
+            return
+        for path in sorted(self.fs.find(self.root)):
+            parts = str(path).rstrip("/").split("/")
+            candidate = parts[-2] + parts[-1] if len(parts) >= 2 else ""
+            if _ADDRESS.match(candidate):
+                yield candidate
+
+    def delete(self, address: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.fs.rm(self._key(address))
+
+
+def open_object_store(url: str) -> ObjectStore:
+    """A local folder path (or ``file://`` URL) gives the local store; else fsspec."""
+    if "://" not in url:
+        return LocalObjectStore(Path(url))
+    if url.startswith("file://"):
+        return LocalObjectStore(Path(url.removeprefix("file://")))
+    return FsspecObjectStore(url)
+
+
+def _fsync_dir(path: Path) -> None:
+    # Makes the rename itself durable; not supported on every platform/filesystem.
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

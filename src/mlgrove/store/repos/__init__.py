@@ -1,0 +1,1 @@
+"""Repositories: queries that return domain objects, one module per area."""

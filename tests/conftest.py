@@ -1,0 +1,1 @@
+"""Grove's own tests use the mlgrove pytest plugin (registered by the package's entry point)."""

@@ -1,0 +1,79 @@
+"""The dependency rule: layers import only what sits below them, and start-up stays light."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "mlgrove"
+
+
+def loaded_after(statement: str) -> set[str]:
+    code = f"import sys; {statement}; print('\\n'.join(sorted(sys.modules)))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    return {line.split(".")[0] for line in result.stdout.split()}
+
+
+@pytest.mark.parametrize(
+    ("statement", "forbidden"),
+    [
+        (
+            "import mlgrove.domain.people, mlgrove.domain.authz, mlgrove.domain.names",
+            {"sqlalchemy", "fastapi", "httpx"},
+        ),
+        ("import mlgrove", {"fastapi", "sqlalchemy", "uvicorn", "alembic", "starlette"}),
+        ("import mlgrove.client.http", {"sqlalchemy", "fastapi"}),
+        ("import mlgrove.cli.main", {"fastapi", "uvicorn"}),
+    ],
+)
+def test_import_does_not_load_heavy_modules(statement: str, forbidden: set[str]) -> None:
+    assert loaded_after(statement) & forbidden == set()
+
+
+# What each layer may import from mlgrove (besides itself). Lazy imports inside functions
+# count too: a layer violation is one wherever it is written.
+ALLOWED = {
+    "domain": {"errors"},
+    "store": {"errors", "domain", "config"},
+    "services": {"errors", "domain", "store", "config", "workspace", "client", "_version"},
+    "client": {"errors", "domain", "_version"},
+    "server": {"errors", "domain", "services", "store", "config", "_version"},
+    "cli": {
+        "errors",
+        "domain",
+        "services",
+        "store",
+        "config",
+        "workspace",
+        "client",
+        "sdk",
+        "server",
+        "_version",
+    },
+}
+
+
+def mlgrove_imports(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("mlgrove."):
+            found.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            found |= {a.name.split(".")[1] for a in node.names if a.name.startswith("mlgrove.")}
+    return found
+
+
+@pytest.mark.parametrize("layer", sorted(ALLOWED))
+def test_layer_imports_only_what_lies_below(layer: str) -> None:
+    bad = {}
+    for path in sorted((SRC / layer).rglob("*.py")):
+        extra = mlgrove_imports(path) - ALLOWED[layer] - {layer}
+        if extra:
+            bad[str(path.relative_to(SRC))] = sorted(extra)
+    assert bad == {}
