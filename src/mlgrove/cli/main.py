@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sys
 
-import click
 import typer
 
 from mlgrove._version import __version__
@@ -80,20 +79,17 @@ server_cmds.register(app)
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code (the console script exits with it)."""
     try:
-        result = app(args=argv, standalone_mode=False, prog_name="mlgrove")
+        # Standalone mode: Typer itself prints usage errors (exit 2) and handles --help.
+        app(args=argv, prog_name="mlgrove")
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except GroveError as exc:
         sys.stderr.write(f"mlgrove: error: {exc}\n")
         code = 1
-    except click.exceptions.Exit as exc:
-        code = exc.exit_code
-    except click.ClickException as exc:
-        exc.show()
-        code = exc.exit_code
-    except (click.exceptions.Abort, KeyboardInterrupt):
+    except KeyboardInterrupt:
         sys.stderr.write("mlgrove: interrupted\n")
         code = 130
-    else:
-        code = result if isinstance(result, int) else 0
     if argv is None:
         sys.exit(code)
     return code

@@ -129,9 +129,10 @@ def authenticate(runtime: Runtime, raw: str) -> Person:
             raise AuthenticationFailed("the token's owner is deactivated")
         person = repo.person(person_row)
         stale = row.last_used_at is None or now - row.last_used_at > _TOUCH_EVERY
+        token_id = row.id
     if stale:
         with runtime.db.write() as s:
-            fresh = s.get(ApiTokenRow, row.id)
+            fresh = s.get(ApiTokenRow, token_id)
             if fresh is not None:
                 fresh.last_used_at = now
     return person

@@ -1,0 +1,5 @@
+"""`python -m mlgrove.cli`: the same as the `mlgrove` command."""
+
+from mlgrove.cli.main import run
+
+run()

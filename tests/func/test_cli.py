@@ -1,0 +1,192 @@
+"""The `mlgrove` command line, as a user types it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mlgrove.cli.main import run
+from mlgrove.workspace import Workspace
+
+MLGROVE = [sys.executable, "-m", "mlgrove.cli"]
+
+
+def cli(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLGROVE_")}
+    return subprocess.run([*MLGROVE, *args], capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_help_lists_the_verbs() -> None:
+    result = cli("--help")
+    assert result.returncode == 0
+    for verb in (
+        "init",
+        "upgrade",
+        "fsck",
+        "serve",
+        "demo",
+        "user",
+        "team",
+        "project",
+        "token",
+        "config",
+    ):
+        assert f"  {verb} " in result.stdout, verb
+
+
+def test_no_workspace_is_one_clear_line_and_exit_1(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [*MLGROVE, "user", "list"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={k: v for k, v in os.environ.items() if not k.startswith("MLGROVE_")},
+    )
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("mlgrove: error: no Grove workspace in")
+    assert "mlgrove init" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_init_then_everything_works_from_a_subfolder(tmp_path: Path) -> None:
+    root = tmp_path / "proj"
+    result = cli("init", str(root))
+    assert result.returncode == 0, result.stderr
+    assert "Initialised Grove workspace" in result.stdout
+    secret_line = (root / ".mlgrove" / "config.toml").read_text()
+    assert "secret_key" in secret_line
+    secret = secret_line.split('secret_key = "')[1].split('"')[0]
+    assert secret not in result.stdout + result.stderr
+    (root / "a" / "b").mkdir(parents=True)
+    listed = subprocess.run(
+        [*MLGROVE, "config", "show"], capture_output=True, text=True, cwd=root / "a" / "b"
+    )
+    assert listed.returncode == 0
+    assert "secret_key = (set, hidden)" in listed.stdout
+    assert secret not in listed.stdout
+    again = cli("init", str(root))
+    assert again.returncode == 1
+    assert "already a Grove workspace" in again.stderr
+
+
+def test_unknown_config_key_is_reported(
+    grove_workspace: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with grove_workspace.config_path.open("a") as fh:
+        fh.write('colour = "green"\n')
+    assert run(["user", "list"]) == 1
+    err = capsys.readouterr().err
+    assert "unknown config key 'colour'" in err
+    assert "known keys:" in err
+
+
+def test_unreachable_database_leaves_no_half_made_workspace(tmp_path: Path) -> None:
+    result = cli(
+        "init", str(tmp_path / "w"), "--database-url", "postgresql://nobody@127.0.0.1:1/none"
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("mlgrove: error: cannot reach database")
+    assert not (tmp_path / "w" / ".mlgrove").exists()
+    assert list((tmp_path / "w").iterdir()) == []
+
+
+def test_people_and_tokens_from_the_cli(
+    grove_workspace: Workspace, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    assert run(["team", "create", "Vision", "--description", "eyes"]) == 0
+    monkeypatch.setattr(sys, "stdin", io.StringIO("a-long-password\n"))
+    assert (
+        run(["user", "create", "eli", "--role", "engineer", "--team", "Vision", "--password-stdin"])
+        == 0
+    )
+    assert run(["user", "create", "bot", "--role", "engineer", "--no-password"]) == 0
+    capsys.readouterr()
+    assert run(["token", "create", "ci", "--for", "eli", "--days", "10"]) == 0
+    captured = capsys.readouterr()
+    secret = captured.out.strip()
+    assert secret.startswith("grove_")
+    assert "will not be shown again" in captured.err
+    assert run(["token", "list", "--for", "eli"]) == 0
+    listing = capsys.readouterr().out
+    assert "active" in listing
+    assert secret not in listing
+    assert run(["token", "revoke", "1"]) == 0
+    assert run(["--user", "eli", "token", "list"]) == 0
+    assert "revoked" in capsys.readouterr().out
+    assert run(["user", "create", "eli", "--role", "engineer", "--no-password"]) == 1
+    assert "exists already" in capsys.readouterr().err
+    assert run(["--user", "eli", "team", "create", "Mine"]) == 1
+    assert "eli (engineer) may not manage teams" in capsys.readouterr().err
+
+
+def test_bad_role_is_a_usage_error(
+    grove_workspace: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(["user", "create", "x1", "--role", "wizard", "--no-password"]) == 2
+    assert "wizard" in capsys.readouterr().err
+
+
+def test_fsck_exits_non_zero_on_damage(
+    grove_workspace: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    f = tmp_path / "data.bin"
+    f.write_bytes(b"some bytes")
+    assert run(["object", "put", str(f)]) == 0
+    address = capsys.readouterr().out.strip()
+    assert run(["fsck"]) == 0
+    assert "1 objects checked: 1 ok, 0 missing, 0 corrupt" in capsys.readouterr().out
+    obj = grove_workspace.grove_dir / "objects" / address[:2] / address[2:]
+    obj.chmod(0o644)
+    obj.write_bytes(b"bit rot")
+    assert run(["fsck"]) == 1
+    captured = capsys.readouterr()
+    assert f"corrupt  {address}" in captured.out
+    assert "does not match" in captured.err
+    obj.unlink()
+    assert run(["fsck"]) == 1
+    assert f"missing  {address}" in capsys.readouterr().out
+
+
+def test_upgrade_reports_up_to_date(
+    grove_workspace: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(["upgrade"]) == 0
+    assert "up to date" in capsys.readouterr().out
+
+
+def test_demo_builds_a_workspace_with_every_role(tmp_path: Path) -> None:
+    result = cli("demo", "--path", str(tmp_path / "demo"), "--no-serve")
+    assert result.returncode == 0, result.stderr
+    for role in ("admin", "manager", "engineer", "reviewer"):
+        assert role in result.stdout
+    again = cli("demo", "--path", str(tmp_path / "demo"), "--no-serve")
+    assert again.returncode == 0, again.stderr
+    users = subprocess.run(
+        [*MLGROVE, "-w", str(tmp_path / "demo"), "user", "list"], capture_output=True, text=True
+    )
+    assert users.stdout.count("grove.example") == 0  # e-mails are not in the table
+    assert (
+        sum(1 for line in users.stdout.splitlines() if "Applied ML" in line or "Platform" in line)
+        == 6
+    )
+
+
+def test_init_on_postgresql(tmp_path: Path, grove_postgres: object) -> None:
+    from mlgrove.testing import services
+
+    if isinstance(grove_postgres, str):
+        services.unavailable(grove_postgres)
+    assert isinstance(grove_postgres, services.PostgresServer)
+    with grove_postgres.schema() as url:
+        result = cli("init", str(tmp_path / "pg"), "--database-url", url)
+        assert result.returncode == 0, result.stderr
+        assert "postgresql" in result.stdout
+        listed = cli("-w", str(tmp_path / "pg"), "team", "list")
+        assert listed.returncode == 0, listed.stderr
