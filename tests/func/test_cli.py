@@ -126,6 +126,25 @@ def test_people_and_tokens_from_the_cli(
     assert "eli (engineer) may not manage teams" in capsys.readouterr().err
 
 
+def test_user_update_deactivate_and_audit(
+    grove_workspace: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(["team", "create", "Vision"]) == 0
+    assert run(["user", "create", "eli", "--role", "engineer", "--no-password"]) == 0
+    assert (
+        run(["user", "update", "eli", "--role", "manager", "--team", "Vision", "--name", "Eli M"])
+        == 0
+    )
+    assert run(["user", "deactivate", "eli"]) == 0
+    capsys.readouterr()
+    assert run(["user", "update", "eli"]) == 1
+    assert "nothing to change" in capsys.readouterr().err
+    assert run(["audit", "--limit", "3"]) == 0
+    log = capsys.readouterr().out
+    assert log.count("person.update") == 2
+    assert "active=False" in log
+
+
 def test_bad_role_is_a_usage_error(
     grove_workspace: Workspace, capsys: pytest.CaptureFixture[str]
 ) -> None:

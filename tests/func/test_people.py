@@ -107,3 +107,49 @@ def test_bad_people_input_is_refused_and_nothing_is_written(
     with pytest.raises(error, match=message):
         people.create_person(grove_factories.admin_ctx, username, **kwargs)  # type: ignore[arg-type]
     assert people.list_people(grove_factories.admin_ctx) == []
+
+
+def test_admin_changes_role_team_and_manager(
+    grove_factories: Factories, world: dict[str, object]
+) -> None:
+    ctx = grove_factories.ctx(world["ana"])  # type: ignore[arg-type]
+    people.create_team(ctx, "Platform")
+    eli = people.update_person(
+        ctx, "eli", role="manager", team="Platform", manager=None, display_name="Eli M."
+    )
+    assert (eli.role, eli.manager_id, eli.display_name) == (Role.MANAGER, None, "Eli M.")
+    assert eli.team_id != world["max"].team_id  # type: ignore[attr-defined]
+    kept = people.update_person(ctx, "eli", email="eli@example.com")
+    assert (kept.role, kept.team_id) == (eli.role, eli.team_id)  # untouched fields stay
+
+
+def test_only_admins_change_people_and_never_themselves_out(
+    grove_factories: Factories, world: dict[str, object]
+) -> None:
+    with pytest.raises(PermissionDenied):
+        people.update_person(grove_factories.ctx(world["max"]), "eli", role="admin")  # type: ignore[arg-type]
+    ana = grove_factories.ctx(world["ana"])  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput, match="cannot deactivate or demote yourself"):
+        people.update_person(ana, "ana", active=False)
+    with pytest.raises(InvalidInput, match="own manager"):
+        people.update_person(ana, "eli", manager="eli")
+
+
+def test_deactivation_ends_sessions_and_tokens(
+    grove_factories: Factories, world: dict[str, object]
+) -> None:
+    from mlgrove.errors import AuthenticationFailed
+    from mlgrove.services import sessions, tokens
+    from mlgrove.testing.factories import DEFAULT_PASSWORD
+
+    rt = grove_factories.runtime
+    token = grove_factories.token(world["eli"])  # type: ignore[arg-type]
+    _, session_id = sessions.login(rt, "eli", DEFAULT_PASSWORD, "a")
+    people.update_person(grove_factories.ctx(world["ana"]), "eli", active=False)  # type: ignore[arg-type]
+    assert sessions.person_for_session(rt, session_id) is None
+    with pytest.raises(AuthenticationFailed):
+        tokens.authenticate(rt, token.secret)
+    with pytest.raises(AuthenticationFailed):
+        sessions.login(rt, "eli", DEFAULT_PASSWORD, "a")
+    people.update_person(grove_factories.ctx(world["ana"]), "eli", active=True)  # type: ignore[arg-type]
+    assert tokens.authenticate(rt, token.secret).username == "eli"

@@ -47,6 +47,21 @@ def test_the_whole_shell_through_the_sdk(sdk: Client) -> None:
     assert theirs.info.person_id == eli.id
 
 
+def test_people_changes_and_audit_log(sdk: Client) -> None:
+    sdk.create_team("Vision")
+    sdk.create_person("eli", role="engineer", team="Vision")
+    changed = sdk.update_person("eli", role="reviewer", team=None)
+    assert (changed.role, changed.team_id) == (mlgrove.Role.REVIEWER, None)
+    off = sdk.update_person("eli", active=False)
+    assert off.active is False
+    events = sdk.audit_log(limit=2)
+    assert [e.action for e in events] == ["person.update", "person.update"]
+    assert "active=False" in events[0].detail
+    older = sdk.audit_log(before_id=events[-1].id)
+    assert all(e.id < events[-1].id for e in older)
+    assert "team.create" in [e.action for e in older]
+
+
 def test_errors_are_the_same_classes(sdk: Client) -> None:
     sdk.create_team("Vision")
     with pytest.raises(Conflict):

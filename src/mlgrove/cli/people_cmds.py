@@ -79,6 +79,57 @@ def user_list(ctx: typer.Context) -> None:
     out.print(table)
 
 
+@user_app.command("update")
+def user_update(
+    ctx: typer.Context,
+    username: str = typer.Argument(..., help="Whom to change."),
+    role: Role | None = typer.Option(None, "--role", "-r", help="New role."),
+    name: str | None = typer.Option(None, "--name", help="New display name."),
+    email: str | None = typer.Option(None, help="New e-mail address."),
+    team: str | None = typer.Option(None, help="Move to this team."),
+    no_team: bool = typer.Option(False, "--no-team", help="Take out of their team."),
+    manager: str | None = typer.Option(None, help="New manager's username."),
+    no_manager: bool = typer.Option(False, "--no-manager", help="Clear their manager."),
+) -> None:
+    """Change someone's role, name, e-mail, team or manager (administrators only)."""
+    changes: dict[str, object] = {}
+    for key, value in (("role", role), ("display_name", name), ("email", email)):
+        if value is not None:
+            changes[key] = value
+    if team is not None or no_team:
+        changes["team"] = None if no_team else team
+    if manager is not None or no_manager:
+        changes["manager"] = None if no_manager else manager
+    if not changes:
+        raise InvalidInput("nothing to change", hint="give at least one option; see --help")
+    with client(ctx) as c:
+        p = c.update_person(username, **changes)
+    out.print(f"Updated {p.username}: {p.role.value}, {p.display_name}.")
+
+
+@user_app.command("deactivate")
+def user_deactivate(
+    ctx: typer.Context, username: str = typer.Argument(..., help="Who leaves.")
+) -> None:
+    """Stop someone logging in: ends their web sessions, their API tokens stop working.
+
+    Their history (runs, reviews, feedback) stays; `mlgrove user activate` undoes it.
+    """
+    with client(ctx) as c:
+        c.update_person(username, active=False)
+    out.print(f"Deactivated {username}: sessions ended, tokens no longer accepted.")
+
+
+@user_app.command("activate")
+def user_activate(
+    ctx: typer.Context, username: str = typer.Argument(..., help="Who returns.")
+) -> None:
+    """Let a deactivated person log in again."""
+    with client(ctx) as c:
+        c.update_person(username, active=True)
+    out.print(f"Activated {username}.")
+
+
 @user_app.command("passwd")
 def user_passwd(
     ctx: typer.Context,
@@ -205,7 +256,24 @@ def token_revoke(
     out.print(f"Revoked token {t.prefix} '{t.name}'.")
 
 
+def audit(
+    ctx: typer.Context,
+    limit: int = typer.Option(50, help="How many events (newest first)."),
+    before: int | None = typer.Option(None, help="Only events older than this event id (paging)."),
+) -> None:
+    """Show the audit log: logins, people and token changes, reads of private data."""
+    with client(ctx) as c:
+        events = c.audit_log(limit=limit, before_id=before)
+    table = Table("id", "when (UTC)", "actor", "action", "subject", "detail")
+    for e in events:
+        table.add_row(
+            str(e.id), f"{e.at:%Y-%m-%d %H:%M:%S}", e.actor, e.action, e.subject, e.detail
+        )
+    out.print(table)
+
+
 def register(app: typer.Typer) -> None:
+    app.command()(audit)
     app.add_typer(user_app, name="user")
     app.add_typer(team_app, name="team")
     app.add_typer(project_app, name="project")

@@ -10,7 +10,7 @@ import abc
 from types import TracebackType
 from typing import Any
 
-from mlgrove.domain.people import NewToken, Person, Project, Role, Team, TokenInfo
+from mlgrove.domain.people import AuditEvent, NewToken, Person, Project, Role, Team, TokenInfo
 
 
 class Client(abc.ABC):
@@ -49,6 +49,18 @@ class Client(abc.ABC):
         team: str | None = None,
         manager: str | None = None,
     ) -> Person: ...
+
+    @abc.abstractmethod
+    def update_person(self, username: str, **changes: Any) -> Person:
+        """Change ``role``, ``display_name``, ``email``, ``team``, ``manager`` or ``active``.
+
+        ``team=None`` / ``manager=None`` clear the link; ``active=False`` deactivates the
+        person (their sessions end and their tokens stop working). Administrators only.
+        """
+
+    @abc.abstractmethod
+    def audit_log(self, *, limit: int = 100, before_id: int | None = None) -> list[AuditEvent]:
+        """Audit events, newest first (administrators only); page with ``before_id``."""
 
     # -- projects ---------------------------------------------------------------------
     @abc.abstractmethod

@@ -14,7 +14,7 @@ import httpx
 
 from mlgrove import errors
 from mlgrove.client.base import Client
-from mlgrove.domain.people import NewToken, Person, Project, Role, Team, TokenInfo
+from mlgrove.domain.people import AuditEvent, NewToken, Person, Project, Role, Team, TokenInfo
 
 API = "/api/v1"
 _PROBLEM_PREFIX = "urn:mlgrove:problem:"
@@ -169,6 +169,27 @@ class RemoteClient(Client):
             "manager": manager,
         }
         return _person(self._call("POST", "/people", json=body))
+
+    def update_person(self, username: str, **changes: Any) -> Person:
+        if "role" in changes and changes["role"] is not None:
+            changes["role"] = str(changes["role"])
+        return _person(self._call("PATCH", f"/people/{quote(username, safe='')}", json=changes))
+
+    def audit_log(self, *, limit: int = 100, before_id: int | None = None) -> list[AuditEvent]:
+        params: dict[str, int] = {"limit": limit}
+        if before_id is not None:
+            params["before_id"] = before_id
+        return [
+            AuditEvent(
+                id=d["id"],
+                at=datetime.fromisoformat(d["at"]),
+                actor=d["actor"],
+                action=d["action"],
+                subject=d["subject"],
+                detail=d["detail"],
+            )
+            for d in self._call("GET", "/audit", params=params)
+        ]
 
     def list_projects(self) -> list[Project]:
         return [_project(d) for d in self._call("GET", "/projects")]

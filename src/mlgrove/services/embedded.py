@@ -7,8 +7,17 @@ from typing import Any
 
 from mlgrove._version import __version__
 from mlgrove.client.base import Client
-from mlgrove.domain.people import LOCAL_ADMIN, NewToken, Person, Project, Role, Team, TokenInfo
-from mlgrove.services import people, projects, tokens
+from mlgrove.domain.people import (
+    LOCAL_ADMIN,
+    AuditEvent,
+    NewToken,
+    Person,
+    Project,
+    Role,
+    Team,
+    TokenInfo,
+)
+from mlgrove.services import audit, people, projects, tokens
 from mlgrove.services.context import Context, Runtime
 from mlgrove.store import schema
 from mlgrove.store.repos import people as repo
@@ -78,6 +87,12 @@ class EmbeddedClient(Client):
             team=team,
             manager=manager,
         )
+
+    def update_person(self, username: str, **changes: Any) -> Person:
+        return people.update_person(self.ctx, username, **changes)
+
+    def audit_log(self, *, limit: int = 100, before_id: int | None = None) -> list[AuditEvent]:
+        return audit.list_events(self.ctx, limit=limit, before_id=before_id)
 
     def list_projects(self) -> list[Project]:
         return projects.list_projects(self.ctx)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import enum
+
 from sqlalchemy import select
 
 from mlgrove.domain import names
@@ -103,3 +105,70 @@ def set_password(ctx: Context, username: str, password: str) -> None:
         row.password_hash = password_hash
         end_all_sessions(s, row.id)
         audit.record(s, ctx.actor_label, "person.password", f"person:{row.id}")
+
+
+class Unset(enum.Enum):
+    """Marks an argument that was not given (``None`` means "clear it")."""
+
+    UNSET = enum.auto()
+
+
+UNSET = Unset.UNSET
+
+
+def update_person(
+    ctx: Context,
+    username: str,
+    *,
+    role: Role | str | None = None,
+    display_name: str | None = None,
+    email: str | None = None,
+    team: str | Unset | None = UNSET,
+    manager: str | Unset | None = UNSET,
+    active: bool | None = None,
+) -> Person:
+    """Change someone's role, team, manager, name or whether they may log in.
+
+    ``team`` and ``manager`` take a name, or ``None`` to clear the link. Deactivating a
+    person ends their web sessions at once; their API tokens stop working too (token
+    checks refuse inactive owners). Administrators cannot deactivate or demote
+    themselves, so a workspace always keeps the admin who is making changes.
+    """
+    ctx.require(Action.MANAGE_PEOPLE)
+    changes: list[str] = []
+    with ctx.db.write() as s:
+        row = repo.person_row_by_username(s, username)
+        if row.id == ctx.actor.id and (
+            active is False or (role is not None and parse_role(role) is not Role.ADMIN)
+        ):
+            raise InvalidInput(
+                "you cannot deactivate or demote yourself", hint="ask another administrator"
+            )
+        if role is not None:
+            row.role = parse_role(role).value
+            changes.append(f"role={row.role}")
+        if display_name is not None:
+            if not display_name.strip():
+                raise InvalidInput("display name cannot be empty")
+            row.display_name = display_name.strip()
+            changes.append("display_name")
+        if email is not None:
+            row.email = email.strip()
+            changes.append("email")
+        if team is not UNSET:
+            row.team_id = repo.team_row_by_name(s, team).id if isinstance(team, str) else None
+            changes.append(f"team={team}")
+        if manager is not UNSET:
+            if manager == username:
+                raise InvalidInput("a person cannot be their own manager")
+            row.manager_id = (
+                repo.person_row_by_username(s, manager).id if isinstance(manager, str) else None
+            )
+            changes.append(f"manager={manager}")
+        if active is not None:
+            row.active = active
+            changes.append(f"active={active}")
+            if not active:
+                end_all_sessions(s, row.id)
+        audit.record(s, ctx.actor_label, "person.update", f"person:{row.id}", ", ".join(changes))
+        return repo.person(row)

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 
-from mlgrove.server.api.schemas import PersonIn, PersonOut, ProjectIn, ProjectOut, TeamIn, TeamOut
+from mlgrove.server.api.schemas import (
+    AuditEventOut,
+    PersonIn,
+    PersonOut,
+    PersonPatch,
+    ProjectIn,
+    ProjectOut,
+    TeamIn,
+    TeamOut,
+)
 from mlgrove.server.deps import context
-from mlgrove.services import people, projects
+from mlgrove.services import audit, people, projects
 from mlgrove.services.context import Context
 
 router = APIRouter(tags=["people"])
@@ -46,6 +55,23 @@ def create_person(body: PersonIn, ctx: Context = Depends(context)) -> PersonOut:
 @router.get("/people/{username}", response_model=PersonOut)
 def get_person(username: str, ctx: Context = Depends(context)) -> PersonOut:
     return PersonOut.of(people.get_person(ctx, username))
+
+
+@router.patch("/people/{username}", response_model=PersonOut)
+def update_person(username: str, body: PersonPatch, ctx: Context = Depends(context)) -> PersonOut:
+    """Change role, names, team, manager or active state (administrators only)."""
+    sent = body.model_dump(include=body.model_fields_set)
+    return PersonOut.of(people.update_person(ctx, username, **sent))
+
+
+@router.get("/audit", response_model=list[AuditEventOut], tags=["audit"])
+def audit_log(
+    limit: int = Query(100, ge=1, le=1000),
+    before_id: int | None = None,
+    ctx: Context = Depends(context),
+) -> list[AuditEventOut]:
+    """Audit events, newest first (administrators only). Page with ``before_id``."""
+    return [AuditEventOut.of(e) for e in audit.list_events(ctx, limit=limit, before_id=before_id)]
 
 
 @router.get("/projects", response_model=list[ProjectOut])

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mlgrove.domain.people import Person, Project, Role, Team, TokenInfo
+from mlgrove.domain.people import AuditEvent, Person, Project, Role, Team, TokenInfo
 
 
 class Health(BaseModel):
@@ -65,6 +65,32 @@ class PersonIn(BaseModel):
     email: str = ""
     team: str | None = None
     manager: str | None = None
+
+
+class PersonPatch(BaseModel):
+    """Only the fields sent are changed; ``team``/``manager`` null clears the link."""
+
+    role: Role | None = None
+    display_name: str | None = None
+    email: str | None = None
+    team: str | None = None
+    manager: str | None = None
+    active: bool | None = None
+
+
+class AuditEventOut(BaseModel):
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    subject: str
+    detail: str
+
+    @classmethod
+    def of(cls, e: AuditEvent) -> AuditEventOut:
+        return cls(
+            id=e.id, at=e.at, actor=e.actor, action=e.action, subject=e.subject, detail=e.detail
+        )
 
 
 class ProjectOut(BaseModel):
