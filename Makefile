@@ -31,8 +31,8 @@ demo: $(VENV)/.stamp-base
 	$(BIN)/mlgrove demo
 
 lint: $(VENV)/.stamp-test
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests $(wildcard benchmarks)
+	$(BIN)/ruff format --check src tests $(wildcard benchmarks)
 
 typecheck: $(VENV)/.stamp-test
 	$(BIN)/mypy
