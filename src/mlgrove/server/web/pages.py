@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +12,10 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from mlgrove._version import __version__
-from mlgrove.server.deps import csrf_token
+from mlgrove.domain.people import Person
+from mlgrove.server.deps import SESSION_COOKIE, csrf_token, session_person
+
+log = logging.getLogger("mlgrove.server")
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
@@ -47,12 +52,40 @@ _TITLES = {
     401: "Please log in",
     403: "Not allowed",
     404: "Page not found",
+    405: "That address does not work this way",
     409: "That clashes with something that exists",
     422: "Please check the form",
     429: "Too many attempts",
     500: "Something went wrong",
     503: "Grove cannot reach its database",
 }
+
+
+def _remember_person(request: Request) -> None:
+    if getattr(request.state, "person", None) is not None or SESSION_COOKIE not in request.cookies:
+        return
+    person: Person | None = None
+    try:
+        person = session_person(request)
+    except Exception:  # the error page must render even if this lookup fails
+        log.warning("could not look up the session for an error page", exc_info=True)
+    if person is not None:
+        request.state.person = person
+
+
+def _plain_message(request: Request, status: int, message: str) -> str:
+    """Say what happened in words when all we were given is the bare HTTP phrase."""
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        return message
+    if message != phrase:
+        return message
+    if status == 404:
+        return f"There is no page at {request.url.path}."
+    if status == 405:
+        return f"{request.url.path} cannot be opened this way ({request.method})."
+    return message
 
 
 def error_page(
@@ -63,6 +96,12 @@ def error_page(
     *,
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
+    """The HTML error page: what happened, and what the visitor can do about it."""
+    message = _plain_message(request, status, message)
+    if status < 500:
+        # An unknown address never ran the login check; a logged-in visitor should still
+        # see the navigation (and no "Log in" button) on the error page.
+        _remember_person(request)
     return render(
         request,
         "error.html",

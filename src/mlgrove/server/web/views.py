@@ -29,9 +29,17 @@ router = APIRouter(include_in_schema=False)
 
 def _safe_next(value: str | None) -> str:
     # Only same-site paths: an open redirect would let a phishing link borrow our login.
-    if value and value.startswith("/") and not value.startswith("//"):
-        return value
-    return "/"
+    # Browsers read "/\evil.com" as "//evil.com" and drop tabs and newlines, so those
+    # characters are refused anywhere in the value.
+    if (
+        not value
+        or not value.startswith("/")
+        or value.startswith("//")
+        or "\\" in value
+        or any(ord(c) < 0x20 or ord(c) == 0x7F for c in value)
+    ):
+        return "/"
+    return value
 
 
 def _client_address(request: Request) -> str:
@@ -79,6 +87,17 @@ async def login_submit(
     return response
 
 
+@router.get("/logout", response_class=HTMLResponse)
+async def logout_confirm(request: Request) -> Response:
+    # A GET must not end the session (links and prefetches would log people out), so a
+    # typed /logout shows the button instead.
+    person = await run_in_threadpool(session_person, request)
+    if person is None:
+        return RedirectResponse("/login", status_code=303)
+    request.state.person = person
+    return render(request, "logout.html")
+
+
 @router.post("/logout")
 async def logout(request: Request) -> Response:
     await check_csrf(request)
@@ -92,10 +111,9 @@ async def logout(request: Request) -> Response:
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, ctx: Context = Depends(context)) -> Response:
+    team_names = {t.id: t.name for t in people.list_teams(ctx)}
     return render(
-        request,
-        "home.html",
-        {"projects": projects.list_projects(ctx), "teams": people.list_teams(ctx)},
+        request, "home.html", {"projects": projects.list_projects(ctx), "team_names": team_names}
     )
 
 

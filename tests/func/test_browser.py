@@ -1,0 +1,209 @@
+"""The web UI in a real headless Chromium: what a person clicking and typing sees.
+
+These run on SQLite only: the HTTP tests (test_web.py) already cover both backends, and
+here what matters is the browser side (scripts, CSP, forms, keyboard, menus).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from mlgrove.services import demo, projects
+from mlgrove.testing.factories import Factories
+
+pytestmark = pytest.mark.browser
+
+# (link label, path, the page's <h1>) in navigation order; Team shows the team's name.
+NAV = [
+    ("Data", "/data", "Data"),
+    ("Runs", "/runs", "Runs"),
+    ("Models", "/models", "Models"),
+    ("Pipelines", "/pipelines", "Pipelines"),
+    ("Review", "/review", "Review"),
+    ("Team", "/team", "Applied ML"),
+    ("People", "/people", "People"),
+]
+
+
+@pytest.fixture(params=["sqlite"])
+def grove_backend(request: pytest.FixtureRequest) -> str:
+    """Browser tests run on one backend (overrides the plugin's two)."""
+    return str(request.param)
+
+
+@pytest.fixture
+def demo_team(grove_factories: Factories) -> None:
+    """The demo's teams, people and projects, as `mlgrove demo` makes them."""
+    for name, description in demo.TEAMS:
+        grove_factories.team(name, description)
+    for p in demo.PEOPLE:
+        grove_factories.person(
+            p.username,
+            role=p.role,
+            password=demo.DEMO_PASSWORD,
+            display_name=p.display_name,
+            team=p.team,
+            manager=p.manager,
+        )
+    for name, team, description in demo.PROJECTS:
+        projects.create_project(grove_factories.admin_ctx, name, team=team, description=description)
+
+
+@pytest.fixture
+def console_errors(grove_page: Page) -> list[str]:
+    """Errors the page logs (a CSP violation or a broken script shows up here)."""
+    errors: list[str] = []
+    grove_page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    grove_page.on("pageerror", lambda exc: errors.append(str(exc)))
+    return errors
+
+
+def log_in(page: Page, username: str, password: str) -> None:
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+
+
+def main_nav(page: Page) -> Any:
+    return page.get_by_role("navigation", name="Main")
+
+
+def test_demo_user_logs_in_visits_every_page_and_logs_out(
+    grove_page: Page, grove_live_server: str, demo_team: None, console_errors: list[str]
+) -> None:
+    page = grove_page
+    base = grove_live_server
+
+    page.goto(f"{base}/")
+    expect(page).to_have_url(f"{base}/login?next=/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Log in to Grove")
+    expect(page.get_by_label("Username")).to_be_focused()
+    log_in(page, "eli", demo.DEMO_PASSWORD)
+
+    expect(page).to_have_url(f"{base}/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, Eli Engineer")
+    projects_table = page.get_by_role("table")
+    expect(projects_table.get_by_role("row", name=re.compile("support-triage"))).to_contain_text(
+        "Applied ML"
+    )
+    expect(projects_table.get_by_role("row", name=re.compile("defect-detection"))).to_contain_text(
+        "Applied ML"
+    )
+
+    for label, path, heading in NAV:
+        main_nav(page).get_by_role("link", name=label, exact=True).click()
+        expect(page).to_have_url(f"{base}{path}")
+        expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+        current = main_nav(page).locator("a[aria-current='page']")
+        expect(current).to_have_count(1)
+        expect(current).to_have_text(label)
+
+    # The People page is a directory: names, roles, teams, managers.
+    expect(page.get_by_role("row", name=re.compile("Jun Junior"))).to_contain_text("Maya Manager")
+
+    # Back home through the brand link.
+    page.get_by_role("link", name="Grove home").click()
+    expect(page).to_have_url(f"{base}/")
+    expect(main_nav(page).locator("a[aria-current='page']")).to_have_count(0)
+
+    # Keyboard: "g" then "d" goes to Data; "?" opens the shortcuts; Escape closes them.
+    page.keyboard.press("g")
+    page.keyboard.press("d")
+    expect(page).to_have_url(f"{base}/data")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Data")
+    dialog = page.get_by_role("dialog", name="Keyboard shortcuts")
+    expect(dialog).to_be_hidden()
+    page.keyboard.press("?")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_role("row", name=re.compile("Pipelines"))).to_contain_text("g p")
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    page.keyboard.press("?")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Close").click()
+    expect(dialog).to_be_hidden()
+
+    # Typing in a field never triggers shortcuts: "gd" in a token name stays text.
+    page.get_by_test_id("user-menu").click()
+    page.get_by_role("link", name="API tokens").click()
+    expect(page).to_have_url(f"{base}/settings/tokens")
+    page.get_by_label("Token name").fill("")
+    page.get_by_label("Token name").press_sequentially("gd laptop")
+    expect(page).to_have_url(f"{base}/settings/tokens")
+    page.get_by_role("button", name="Create token").click()
+    expect(page.get_by_test_id("new-token")).to_contain_text("grove_")
+    expect(page.get_by_role("row", name=re.compile("gd laptop"))).to_contain_text("active")
+
+    # Log out through the user menu; the pages are closed again.
+    page.get_by_test_id("user-menu").click()
+    page.get_by_role("button", name="Log out").click()
+    expect(page).to_have_url(f"{base}/login")
+    expect(page.get_by_test_id("user-menu")).to_have_count(0)
+    page.goto(f"{base}/people")
+    expect(page).to_have_url(f"{base}/login?next=/people")
+
+    assert console_errors == []
+
+
+def test_wrong_password_shows_the_error_on_the_login_page(
+    grove_page: Page, grove_live_server: str, demo_team: None, console_errors: list[str]
+) -> None:
+    page = grove_page
+    page.goto(f"{grove_live_server}/login?next=/review")
+    log_in(page, "eli", "not-my-password")
+
+    alert = page.get_by_role("alert")
+    expect(alert).to_contain_text("wrong username or password")
+    expect(page).to_have_url(f"{grove_live_server}/login")
+    expect(page.get_by_label("Username")).to_have_value("eli")
+    expect(page.get_by_label("Password")).to_have_value("")
+    expect(page.get_by_label("Password")).to_be_focused()  # ready for the second try
+
+    # Trying again with the right password still lands where the visitor was going.
+    log_in(page, "eli", demo.DEMO_PASSWORD)
+    expect(page).to_have_url(f"{grove_live_server}/review")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Review")
+    # A 401 response is logged by Chromium as a failed resource load; nothing else may be.
+    assert [e for e in console_errors if "401" not in e] == []
+
+
+def test_unknown_page_shows_a_way_back(
+    grove_page: Page, grove_live_server: str, demo_team: None
+) -> None:
+    page = grove_page
+    page.goto(f"{grove_live_server}/login")
+    log_in(page, "rita", demo.DEMO_PASSWORD)
+    expect(page).to_have_url(f"{grove_live_server}/")
+
+    response = page.goto(f"{grove_live_server}/datasets/nope")
+    assert response is not None
+    assert response.status == 404
+    expect(page.get_by_role("heading", level=1)).to_have_text("Page not found")
+    expect(page.get_by_text("There is no page at /datasets/nope.")).to_be_visible()
+    page.get_by_role("button", name="Go to the home page").click()
+    expect(page).to_have_url(f"{grove_live_server}/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, Rita Reviewer")
+
+
+def test_pages_fit_a_phone_screen(
+    grove_page: Page, grove_live_server: str, demo_team: None
+) -> None:
+    page = grove_page
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.goto(f"{grove_live_server}/login")
+    log_in(page, "maya", demo.DEMO_PASSWORD)
+    expect(page).to_have_url(f"{grove_live_server}/")
+    for path in ["/", *(p for _, p, _ in NAV), "/settings/tokens", "/nope"]:
+        page.goto(f"{grove_live_server}{path}")
+        # Every section stays reachable, and nothing makes the page scroll sideways.
+        for label, _, _ in NAV:
+            expect(main_nav(page).get_by_role("link", name=label, exact=True)).to_be_in_viewport()
+        expect(page.get_by_test_id("user-menu")).to_be_in_viewport()
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{path} is {overflow}px wider than the screen"
