@@ -14,7 +14,7 @@ Importing this module stays light: the server (FastAPI) and the database layer
 
 from mlgrove._version import __version__
 from mlgrove.client.base import Client
-from mlgrove.domain.people import Person, Project, Role, Team, TokenInfo
+from mlgrove.domain.people import AuditEvent, NewToken, Person, Project, Role, Team, TokenInfo
 from mlgrove.errors import (
     AuthenticationFailed,
     AuthError,
@@ -31,6 +31,7 @@ from mlgrove.errors import (
 from mlgrove.sdk import connect
 
 __all__ = [
+    "AuditEvent",
     "AuthError",
     "AuthenticationFailed",
     "Client",
@@ -38,6 +39,7 @@ __all__ = [
     "Conflict",
     "GroveError",
     "InvalidInput",
+    "NewToken",
     "NotFound",
     "PermissionDenied",
     "Person",

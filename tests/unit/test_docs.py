@@ -366,6 +366,8 @@ def test_every_audit_action_is_in_security_md() -> None:
                 isinstance(call, ast.Call)
                 and isinstance(call.func, ast.Attribute)
                 and call.func.attr == "record"
+                and isinstance(call.func.value, ast.Name)
+                and call.func.value.id == "audit"
                 and len(call.args) >= 3
                 and isinstance(call.args[2], ast.Constant)
             ):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import mlgrove
 
 EXPECTED = {
+    "AuditEvent",
     "AuthError",
     "AuthenticationFailed",
     "Client",
@@ -12,6 +13,7 @@ EXPECTED = {
     "Conflict",
     "GroveError",
     "InvalidInput",
+    "NewToken",
     "NotFound",
     "PermissionDenied",
     "Person",

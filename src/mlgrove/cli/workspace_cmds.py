@@ -7,12 +7,12 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from mlgrove.cli.common import err, out, settings, workspace
+from mlgrove.cli.common import err, out, settings
 from mlgrove.config import SETTINGS_DOC
 from mlgrove.domain.people import LOCAL_ADMIN
 from mlgrove.services import objects
 from mlgrove.services.context import Runtime
-from mlgrove.services.workspace import init_workspace, upgrade_workspace
+from mlgrove.services.workspace import init_workspace, upgrade_database
 
 
 def init(
@@ -49,7 +49,7 @@ def _redact(url: str) -> str:
 
 def upgrade(ctx: typer.Context) -> None:
     """Apply pending database migrations to this workspace's database."""
-    before, after = upgrade_workspace(workspace(ctx))
+    before, after = upgrade_database(settings(ctx).database_url)
     if before == after:
         out.print(f"Database schema is up to date ({after}).")
     else:

@@ -89,6 +89,7 @@ class EmbeddedClient(Client):
         )
 
     def update_person(self, username: str, **changes: Any) -> Person:
+        people.check_update_fields(changes)
         return people.update_person(self.ctx, username, **changes)
 
     def audit_log(self, *, limit: int = 100, before_id: int | None = None) -> list[AuditEvent]:

@@ -116,6 +116,21 @@ class Unset(enum.Enum):
 UNSET = Unset.UNSET
 
 
+UPDATABLE = ("role", "display_name", "email", "team", "manager", "active")
+
+
+def check_update_fields(changes: dict[str, object]) -> None:
+    unknown = sorted(set(changes) - set(UPDATABLE))
+    if unknown:
+        raise InvalidInput(
+            f"cannot change {unknown[0]!r}", hint="changeable: " + ", ".join(UPDATABLE)
+        )
+    if not changes:
+        raise InvalidInput(
+            "nothing to change", hint="give at least one of: " + ", ".join(UPDATABLE)
+        )
+
+
 def update_person(
     ctx: Context,
     username: str,
@@ -170,5 +185,9 @@ def update_person(
             changes.append(f"active={active}")
             if not active:
                 end_all_sessions(s, row.id)
+        if not changes:
+            raise InvalidInput(
+                "nothing to change", hint="give at least one of: " + ", ".join(UPDATABLE)
+            )
         audit.record(s, ctx.actor_label, "person.update", f"person:{row.id}", ", ".join(changes))
         return repo.person(row)

@@ -59,7 +59,12 @@ def init_workspace(
 
 def upgrade_workspace(ws: Workspace) -> tuple[str | None, str]:
     """Apply pending migrations; returns (revision before, revision after)."""
-    db = Database(ws.settings().database_url)
+    return upgrade_database(ws.settings().database_url)
+
+
+def upgrade_database(database_url: str) -> tuple[str | None, str]:
+    """Apply pending migrations to any Grove database (a workspace's or a server's)."""
+    db = Database(database_url)
     try:
         db.check()
         before = schema.current_revision(db)

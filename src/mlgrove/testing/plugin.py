@@ -17,23 +17,6 @@ from mlgrove.testing.factories import Factories
 from mlgrove.workspace import Workspace
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _grove_cheap_password_hashing() -> Iterator[None]:
-    """Argon2 with its cheapest parameters, so tests that make many people stay fast.
-
-    Still argon2id with real verification; only memory and time costs are lowered.
-    Subprocess tests (the real CLI) keep the production parameters.
-    """
-    from argon2 import PasswordHasher
-    from argon2.profiles import CHEAPEST
-
-    from mlgrove.services import passwords
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(passwords, "_hasher", PasswordHasher.from_parameters(CHEAPEST))
-        yield
-
-
 @pytest.fixture(scope="session")
 def grove_postgres() -> Iterator[services.PostgresServer | str]:
     """The run's PostgreSQL database (or why there is none). Dropped after the run."""

@@ -70,6 +70,8 @@ class PersonIn(BaseModel):
 class PersonPatch(BaseModel):
     """Only the fields sent are changed; ``team``/``manager`` null clears the link."""
 
+    model_config = ConfigDict(extra="forbid")
+
     role: Role | None = None
     display_name: str | None = None
     email: str | None = None

@@ -1,0 +1,298 @@
+"""Committing a table: stream rows in, store only the chunks no version has yet.
+
+The pipeline: read batches → hash rows → cut content-defined chunks → for each chunk
+compute its content id; reuse the stored Parquet object if any version already has that
+chunk, else encode and store it → check keys → write the manifest → one database
+transaction records the version, the chunk index, lineage and inherited splits.
+Objects are written before the transaction: if anything fails, the previous versions are
+untouched and the new objects are unreferenced orphans (harmless, never half-written).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from mlgrove.domain.authz import Action
+from mlgrove.domain.datasets import DatasetKind, Version, VersionSource
+from mlgrove.errors import Conflict, InvalidInput
+from mlgrove.services import audit, lineage, objects
+from mlgrove.services import datasets as ds_service
+from mlgrove.services import splits as split_service
+from mlgrove.services.context import Context
+from mlgrove.store.models import DatasetVersionRow, ProjectRow, TableChunkRow
+from mlgrove.store.objects import Stored
+from mlgrove.tabular import chunks as chunkio
+from mlgrove.tabular import readers
+from mlgrove.tabular import schema as schemas
+from mlgrove.tabular.chunker import RowChunker
+from mlgrove.tabular.manifest import ChunkRef, Manifest
+from mlgrove.tabular.rowhash import row_hashes
+from mlgrove.tabular.stats import StatsBuilder
+
+Progress = Callable[[int], None]
+DUPLICATE_EXAMPLES = 5
+
+
+@dataclass
+class _Built:
+    manifest: Manifest
+    new_chunks: list[tuple[ChunkRef, Stored]]
+    row_ids: np.ndarray  # key hash (keyed) or content hash per row, in row order
+    stats: dict[str, Any]
+    new_bytes: int
+
+
+def _build(
+    ctx: Context,
+    source: readers.Source,
+    key_columns: Sequence[str],
+    label_column: str | None,
+    known: Callable[[str], TableChunkRow | None],
+    progress: Progress | None,
+) -> _Built:
+    schema = schemas.normalize(source.schema)
+    missing = [k for k in key_columns if k not in schema.names]
+    if missing:
+        raise InvalidInput(
+            f"key column {missing[0]!r} is not in {source.name}",
+            hint="columns are: " + ", ".join(schema.names[:20]),
+        )
+    if label_column and label_column not in schema.names:
+        raise InvalidInput(f"label column {label_column!r} is not in {source.name}")
+    chunker = RowChunker()
+    stats = StatsBuilder(schema, label_column)
+    refs: list[ChunkRef] = []
+    new_chunks: list[tuple[ChunkRef, Stored]] = []
+    ids: list[np.ndarray] = []
+    new_bytes = 0
+
+    def store(table: pa.Table, hashes: np.ndarray) -> None:
+        nonlocal new_bytes
+        table = chunkio.contiguous(table)
+        cid = chunkio.content_id(table)
+        existing = known(cid)
+        if existing is not None and ctx.objects.exists(existing.address):
+            refs.append(ChunkRef(cid, existing.address, existing.rows, existing.bytes))
+        else:
+            stored = ctx.objects.put_bytes(chunkio.encode(table))
+            ref = ChunkRef(cid, stored.address, table.num_rows, stored.size)
+            refs.append(ref)
+            new_chunks.append((ref, stored))
+            new_bytes += stored.size
+        stats.add(table)
+        ids.append(row_hashes(table, key_columns) if key_columns else hashes)
+
+    for batch in source.batches:
+        if batch.num_rows == 0:
+            continue
+        if batch.schema != schema:
+            try:
+                batch = batch.cast(schema)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError) as exc:
+                raise InvalidInput(f"{source.name}: rows do not fit the columns: {exc}") from None
+        hashes = row_hashes(batch)
+        for table, chunk_hashes in chunker.push(batch, hashes):
+            store(table, chunk_hashes)
+        if progress is not None:
+            progress(batch.num_rows)
+    for table, chunk_hashes in chunker.finish():
+        store(table, chunk_hashes)
+    manifest = Manifest(schema=schemas.to_json(schema), key_columns=list(key_columns), chunks=refs)
+    if manifest.rows == 0:
+        raise InvalidInput(f"{source.name} has no rows", hint="a version needs at least one row")
+    row_ids = np.concatenate(ids)
+    if key_columns:
+        _check_unique_keys(ctx, manifest, row_ids, key_columns, source.name)
+    return _Built(manifest, new_chunks, row_ids, stats.result(), new_bytes)
+
+
+def _check_unique_keys(
+    ctx: Context, manifest: Manifest, row_ids: np.ndarray, keys: Sequence[str], name: str
+) -> None:
+    ordered = np.sort(row_ids)
+    dup_mask = ordered[1:] == ordered[:-1]
+    if not dup_mask.any():
+        return
+    dup_hashes = set(np.unique(ordered[1:][dup_mask])[: DUPLICATE_EXAMPLES * 4].tolist())
+    examples: list[str] = []
+    total = int(np.unique(ordered[1:][dup_mask]).size)
+    for ref in manifest.chunks:
+        table = chunkio.decode(ctx.objects.get_bytes(ref.address))
+        h = row_hashes(table, keys)
+        for i in np.flatnonzero(np.isin(h, list(dup_hashes))):
+            value = ", ".join(f"{k}={table.column(k)[int(i)].as_py()!r}" for k in keys)
+            if value not in examples:
+                examples.append(value)
+            if len(examples) >= DUPLICATE_EXAMPLES:
+                break
+        if len(examples) >= DUPLICATE_EXAMPLES:
+            break
+    raise InvalidInput(
+        f"{name}: {total} key value(s) appear more than once, e.g. " + "; ".join(examples),
+        hint="keys must be unique: fix the duplicates or choose other --key columns",
+    )
+
+
+def commit(
+    ctx: Context,
+    name: str,
+    data: Path | Any,
+    *,
+    project: str | None = None,
+    key: Sequence[str] | None = None,
+    label: str | None = None,
+    message: str = "",
+    source: VersionSource = VersionSource.IMPORT,
+    fmt: str | None = None,
+    allow_schema_change: bool = False,
+    progress: Progress | None = None,
+    lineage_from: Sequence[tuple[str, str, str]] = (),
+) -> Version:
+    """Make a new version of table dataset ``name`` from a file or an in-memory table.
+
+    The first commit creates the dataset (with ``key`` columns and a ``label`` column
+    if given); later commits must use the same key. ``lineage_from`` adds edges
+    ``(kind, id, relation)`` from other things (a review batch, a pipeline step).
+    """
+    ctx.require(Action.WRITE_DATA)
+    with ctx.db.read() as s:
+        proj = ds_service.resolve_project(s, ctx, project) if project or _has_projects(s) else None
+        existing = ds_service.find_dataset_row(s, proj.id, name) if proj else None
+        if existing is not None and existing.kind != DatasetKind.TABLE:
+            raise InvalidInput(f"{name!r} is a file dataset; tables cannot be added to it")
+        key_columns = list(existing.key_columns) if existing else list(key or [])
+        if existing is not None and key and list(key) != key_columns:
+            raise InvalidInput(
+                f"dataset {name!r} is keyed by {key_columns or 'row content'}, not {list(key)}",
+                hint="keys are fixed when a dataset is created; make a new dataset for another key",
+            )
+        label_column = label or (existing.label_column if existing else None)
+        parent = _latest(s, existing.id) if existing else None
+        parent_schema = list(parent.schema_json) if parent else None
+
+    known_cache: dict[str, TableChunkRow | None] = {}
+
+    def known(cid: str) -> TableChunkRow | None:
+        if cid not in known_cache:
+            with ctx.db.read() as s:
+                known_cache[cid] = s.get(TableChunkRow, cid)
+        return known_cache[cid]
+
+    if isinstance(data, str | os.PathLike):
+        path = Path(data)
+        built = readers.read_with_retry(
+            path, fmt, lambda src: _build(ctx, src, key_columns, label_column, known, progress)
+        )
+        origin: tuple[str, str] = ("file", str(path.resolve()))
+        st = path.stat()
+        origin_detail: dict[str, Any] = {
+            "size": st.st_size,
+            "mtime_ns": st.st_mtime_ns,
+            "format": readers.detect_format(path, fmt),
+        }
+    else:
+        src = readers.from_object(data)
+        built = _build(ctx, src, key_columns, label_column, known, progress)
+        origin, origin_detail = ("object", type(data).__name__), {}
+
+    if parent_schema is not None:
+        change = schemas.diff(parent_schema, built.manifest.schema)
+        if change.changed and not allow_schema_change:
+            raise InvalidInput(
+                f"the columns changed since the last version: {change.describe()}",
+                hint="if this is intended, add again with --allow-schema-change",
+            )
+    manifest_bytes = built.manifest.to_bytes()
+    manifest_stored = ctx.objects.put_bytes(manifest_bytes)
+
+    with ctx.db.write() as s:
+        proj = ds_service.resolve_project(s, ctx, project, create=True)
+        ds = ds_service.find_dataset_row(s, proj.id, name)
+        if ds is None:
+            ds = ds_service.create_dataset_row(
+                s, ctx, proj, name, DatasetKind.TABLE, key_columns, label_column
+            )
+        current = _latest(s, ds.id)
+        if (current.id if current else None) != (parent.id if parent else None):
+            raise Conflict(
+                f"someone else committed a new version of {name!r} meanwhile",
+                hint="add again: your data will be compared with their version",
+            )
+        if label and ds.label_column != label:
+            ds.label_column = label
+        number = (
+            s.scalar(
+                select(func.max(DatasetVersionRow.number)).where(
+                    DatasetVersionRow.dataset_id == ds.id
+                )
+            )
+            or 0
+        ) + 1
+        for ref, stored in built.new_chunks:
+            objects.register(s, stored, "table-chunk")
+            if s.get(TableChunkRow, ref.content_id) is None:
+                s.add(
+                    TableChunkRow(
+                        content_id=ref.content_id,
+                        address=ref.address,
+                        rows=ref.rows,
+                        bytes=ref.bytes,
+                    )
+                )
+        objects.register(s, manifest_stored, "table-manifest")
+        row = DatasetVersionRow(
+            dataset_id=ds.id,
+            number=number,
+            address=manifest_stored.address,
+            parent_id=parent.id if parent else None,
+            message=message,
+            author=ctx.actor_label,
+            source=source.value,
+            row_count=built.manifest.rows,
+            byte_size=built.manifest.size,
+            new_bytes=built.new_bytes,
+            schema_json=built.manifest.schema,
+            stats_json=built.stats,
+        )
+        s.add(row)
+        s.flush()
+        node = ("dataset_version", str(row.id))
+        if parent is not None:
+            lineage.record(s, ("dataset_version", str(parent.id)), "parent", node)
+        lineage.record(s, origin, source.value, node, origin_detail)
+        for kind, ident, relation in lineage_from:
+            lineage.record(s, (kind, ident), relation, node)
+        if parent is not None:
+            split_service.inherit_on_commit(s, ctx, parent, row, built.row_ids)
+        audit.record(
+            s,
+            ctx.actor_label,
+            "dataset.commit",
+            f"dataset_version:{row.id}",
+            f"{proj.name}/{name} v{number}",
+        )
+        return ds_service.version_value(
+            row, name, parent.number if parent else None, with_stats=True
+        )
+
+
+def _has_projects(session: Session) -> bool:
+    return session.scalar(select(ProjectRow.id).limit(1)) is not None
+
+
+def _latest(session: Session, dataset_id: int) -> DatasetVersionRow | None:
+    return session.scalar(
+        select(DatasetVersionRow)
+        .where(DatasetVersionRow.dataset_id == dataset_id)
+        .order_by(DatasetVersionRow.number.desc())
+        .limit(1)
+    )

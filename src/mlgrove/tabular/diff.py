@@ -1,0 +1,141 @@
+"""Row-level differences between two sets of rows.
+
+The service passes only the rows of chunks that differ between two versions (identical
+chunks are skipped), so the cost follows the size of the change. With key columns a row
+is added, removed or changed (same key, other content, with the changed columns named);
+without a key a row is its content, so rows are only added or removed (as multisets:
+a duplicated row added once more counts once).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from mlgrove.tabular.rowhash import row_hashes, splitmix64
+
+
+@dataclass
+class RowDiff:
+    added: pa.Table
+    removed: pa.Table
+    # The new rows that changed, with a list<string> column "_changed" naming columns.
+    changed: pa.Table
+    # The same rows as they were before, aligned with ``changed``.
+    changed_before: pa.Table
+    compared_columns: list[str] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "added": self.added.num_rows,
+            "removed": self.removed.num_rows,
+            "changed": self.changed.num_rows,
+        }
+
+
+def _take(table: pa.Table, idx: np.ndarray) -> pa.Table:
+    return table.take(pa.array(idx, type=pa.int64()))
+
+
+def _unkeyed(old: pa.Table, new: pa.Table, columns: list[str]) -> RowDiff:
+    h_old = row_hashes(old, columns)
+    h_new = row_hashes(new, columns)
+
+    # Multiset difference: the k-th copy of a row in one side matches the k-th in the other.
+    def occurrence(h: np.ndarray) -> np.ndarray:
+        order = np.argsort(h, kind="stable")
+        sorted_h = h[order]
+        starts = np.r_[0, np.flatnonzero(sorted_h[1:] != sorted_h[:-1]) + 1]
+        counts = np.diff(np.r_[starts, len(h)])
+        occ_sorted = np.arange(len(h)) - np.repeat(starts, counts)
+        occ = np.empty(len(h), dtype=np.int64)
+        occ[order] = occ_sorted
+        return occ
+
+    def keyed(h: np.ndarray) -> np.ndarray:
+        # (hash, occurrence) folded into one uint64 so numpy's set operations apply.
+        return splitmix64(h ^ splitmix64(occurrence(h).astype(np.uint64)))
+
+    k_old, k_new = keyed(h_old), keyed(h_new)
+    in_old = np.isin(k_new, k_old)
+    in_new = np.isin(k_old, k_new)
+    empty = new.schema.empty_table()
+    return RowDiff(
+        added=_take(new, np.flatnonzero(~in_old)),
+        removed=_take(old, np.flatnonzero(~in_new)),
+        changed=empty.append_column("_changed", pa.array([], type=pa.list_(pa.string()))),
+        changed_before=old.schema.empty_table(),
+        compared_columns=columns,
+    )
+
+
+def _keys_equal(a: pa.Table, b: pa.Table, keys: Sequence[str]) -> np.ndarray:
+    eq = np.ones(a.num_rows, dtype=bool)
+    for k in keys:
+        same = pc.fill_null(pc.equal(a.column(k), b.column(k).cast(a.schema.field(k).type)), False)
+        both_null = pc.and_(pc.is_null(a.column(k)), pc.is_null(b.column(k)))
+        eq &= pc.or_(same, both_null).to_numpy(zero_copy_only=False)
+    return eq
+
+
+def diff_rows(old: pa.Table, new: pa.Table, key_columns: Sequence[str]) -> RowDiff:
+    """Differences between ``old`` and ``new``, compared on the columns both have with
+    the same type (schema changes are reported separately)."""
+    columns = [
+        f.name
+        for f in new.schema
+        if f.name in old.schema.names and old.schema.field(f.name).type == f.type
+    ]
+    if not key_columns:
+        return _unkeyed(old, new, columns)
+    keys = list(key_columns)
+    k_old, k_new = row_hashes(old, keys), row_hashes(new, keys)
+    c_old, c_new = row_hashes(old, columns), row_hashes(new, columns)
+    order = np.argsort(k_old, kind="stable")
+    sorted_keys = k_old[order]
+    pos = np.searchsorted(sorted_keys, k_new)
+    pos_clipped = np.minimum(pos, max(len(sorted_keys) - 1, 0))
+    found = (
+        (pos < len(sorted_keys)) & (sorted_keys[pos_clipped] == k_new)
+        if len(sorted_keys)
+        else np.zeros(len(k_new), bool)
+    )
+    new_idx = np.flatnonzero(found)
+    old_idx = order[pos_clipped[found]]
+    # Guard against a 64-bit key-hash collision: keys must really be equal.
+    if len(new_idx):
+        real = _keys_equal(_take(new, new_idx).select(keys), _take(old, old_idx).select(keys), keys)
+        found[new_idx[~real]] = False
+        new_idx, old_idx = new_idx[real], old_idx[real]
+    matched_old = np.zeros(len(k_old), dtype=bool)
+    matched_old[old_idx] = True
+    differs = c_new[new_idx] != c_old[old_idx]
+    ch_new, ch_old = new_idx[differs], old_idx[differs]
+    after = _take(new, ch_new)
+    before = _take(old, ch_old)
+    changed_names: list[list[str]] = [[] for _ in range(len(ch_new))]
+    for name in columns:
+        if name in keys:
+            continue
+        a, b = after.column(name), before.column(name)
+        same = pc.fill_null(pc.equal(a, b), False)
+        both_null = pc.and_(pc.is_null(a), pc.is_null(b))
+        if pa.types.is_floating(a.type):
+            both_nan = pc.fill_null(pc.and_(pc.is_nan(a), pc.is_nan(b)), False)
+            both_null = pc.or_(both_null, both_nan)
+        unchanged = pc.or_(same, both_null).to_numpy(zero_copy_only=False)
+        for i in np.flatnonzero(~unchanged):
+            changed_names[int(i)].append(name)
+    return RowDiff(
+        added=_take(new, np.flatnonzero(~found)),
+        removed=_take(old, np.flatnonzero(~matched_old)),
+        changed=after.append_column(
+            "_changed", pa.array(changed_names, type=pa.list_(pa.string()))
+        ),
+        changed_before=before,
+        compared_columns=columns,
+    )
