@@ -1,0 +1,487 @@
+"""File datasets: versions that are folders of files (images, audio, documents).
+
+``add_folder`` walks the folder, asks the stat cache which files it already knows,
+BLAKE3-hashes the rest on a thread pool, stores every content not yet in the object
+store (once, however many files share it), writes the manifest, and then records the
+version in ONE transaction: the objects, the version row, lineage and audit. Objects go
+first: if anything fails, earlier versions are untouched and new objects are harmless
+orphans.
+
+Decisions (see ``mlgrove.filesets`` for the walking, cache and checkout rules):
+
+- Adding a folder identical to the latest version makes no new version: the latest is
+  returned unchanged (like ``git commit`` with nothing to commit), with no audit event.
+- Symbolic links, sockets and the like are never followed or stored. ``status`` lists
+  them under ``skipped``; ``add_folder`` records them on the lineage edge from the folder.
+- ``progress`` callbacks receive increments counted in files.
+- ``new_bytes`` counts file contents the store did not hold before (not the manifest).
+- ``checkout`` refuses a folder with files in it unless ``force=True``.
+"""
+
+from __future__ import annotations
+
+import bisect
+import os
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from mlgrove.domain import names
+from mlgrove.domain.authz import Action
+from mlgrove.domain.datasets import DatasetKind, Version, VersionSource
+from mlgrove.errors import Conflict, InvalidInput, ObjectCorrupt
+from mlgrove.filesets import hashing
+from mlgrove.filesets.compare import Changes, compare, compare_folder
+from mlgrove.filesets.manifest import FileEntry, FileManifest
+from mlgrove.filesets.materialise import materialise
+from mlgrove.filesets.statcache import StatCache
+from mlgrove.filesets.walk import FileStat, Walk, walk
+from mlgrove.services import audit, lineage
+from mlgrove.services import datasets as ds_service
+from mlgrove.services.context import Context
+from mlgrove.store.models import DatasetRow, DatasetVersionRow, ObjectRow, ProjectRow
+from mlgrove.store.objects import Stored, hash_bytes
+
+__all__ = ["add_folder", "checkout", "diff_files", "list_files", "status"]
+
+Progress = Callable[[int], None]
+LIST_LIMIT = 1000  # most paths per list in a diff (the counts are always complete)
+SKIPPED_EXAMPLES = 20
+_ID_MAX = 200  # lineage node ids are VARCHAR(200)
+
+
+def add_folder(
+    ctx: Context,
+    name: str,
+    folder: Path,
+    *,
+    project: str | None = None,
+    message: str = "",
+    progress: Progress | None = None,
+) -> Version:
+    """Make a new version of file dataset ``name`` from every file under ``folder``.
+
+    The first add creates the dataset. ``progress`` receives increments in files.
+    Returns the new version, or the latest one unchanged when the folder equals it.
+    """
+    ctx.require(Action.WRITE_DATA)
+    names.name(name, "dataset")
+    with ctx.db.read() as s:
+        proj = ds_service.resolve_project(s, ctx, project) if project or _has_projects(s) else None
+        existing = ds_service.find_dataset_row(s, proj.id, name) if proj else None
+        if existing is not None and existing.kind != DatasetKind.FILES:
+            raise InvalidInput(
+                f"{name!r} is a table dataset; a folder of files cannot be added to it",
+                hint="give the file dataset another name",
+            )
+        parent = _latest(s, existing.id) if existing else None
+        grandparent = _number(s, parent.parent_id) if parent else None
+
+    started = time.time_ns()
+    walked = walk(folder)
+    if not walked.files:
+        raise InvalidInput(
+            f"{folder} has no files to add",
+            hint=_skipped_hint(walked) or "a version needs at least one file",
+        )
+    cache = StatCache(_cache_dir(ctx), walked.root).load()
+    if parent is not None and cache.clean_manifest(walked.fingerprint) == parent.address:
+        if progress is not None:
+            progress(len(walked.files))  # no file's stat changed: none needs reading
+        return _nothing_to_commit(ctx, name, parent, grandparent)
+
+    parent_manifest = _load_manifest(ctx, parent.address) if parent else None
+    sink = _StoreSink(ctx, walked.root, parent_manifest)
+    scanned = hashing.scan(
+        walked.root,
+        walked.files,
+        lookup=cache.lookup,
+        sink=sink,
+        stored=sink.known,
+        progress=progress,
+    )
+    manifest = FileManifest(
+        FileEntry(f.path, address, f.size, f.executable)
+        for f, address in zip(walked.files, scanned.addresses, strict=True)
+    )
+    manifest_bytes = manifest.to_bytes()
+    manifest_address = hash_bytes(manifest_bytes)
+    for i in scanned.hashed:
+        cache.record(walked.files[i], scanned.addresses[i], observed_ns=started)
+    cache.keep_only(f.path for f in walked.files)
+    cache.set_snapshot(walked, manifest_address, observed_ns=started)
+    cache.save()
+    if parent is not None and manifest_address == parent.address:
+        return _nothing_to_commit(ctx, name, parent, grandparent)
+    manifest_stored = ctx.objects.put_bytes(manifest_bytes)
+    new_objects = sink.stored()
+    new_bytes = sum(st.size for st in new_objects if st.new)
+
+    with ctx.db.write() as s:
+        proj = ds_service.resolve_project(s, ctx, project, create=True)
+        ds = ds_service.find_dataset_row(s, proj.id, name)
+        if ds is None:
+            ds = ds_service.create_dataset_row(s, ctx, proj, name, DatasetKind.FILES, [], None)
+        elif ds.kind != DatasetKind.FILES:
+            raise InvalidInput(f"{name!r} is a table dataset; a folder cannot be added to it")
+        current = _latest(s, ds.id)
+        _check_no_one_else_committed(name, current, parent)
+        number = (
+            s.scalar(
+                select(func.max(DatasetVersionRow.number)).where(
+                    DatasetVersionRow.dataset_id == ds.id
+                )
+            )
+            or 0
+        ) + 1
+        _register(s, new_objects, "file")
+        _register(s, [manifest_stored], "files-manifest")
+        row = DatasetVersionRow(
+            dataset_id=ds.id,
+            number=number,
+            address=manifest_stored.address,
+            parent_id=parent.id if parent else None,
+            message=message,
+            author=ctx.actor_label,
+            source=VersionSource.IMPORT.value,
+            row_count=manifest.files,
+            byte_size=manifest.bytes,
+            new_bytes=new_bytes,
+            schema_json=[],
+            stats_json=_stats(manifest),
+        )
+        s.add(row)
+        s.flush()
+        node = ("dataset_version", str(row.id))
+        if parent is not None:
+            lineage.record(s, ("dataset_version", str(parent.id)), "parent", node)
+        lineage.record(
+            s,
+            ("folder", _node_id(str(walked.root))),
+            VersionSource.IMPORT.value,
+            node,
+            {
+                "path": str(walked.root),
+                "files": manifest.files,
+                "bytes": manifest.bytes,
+                "skipped": walked.skipped[:SKIPPED_EXAMPLES],
+                "skipped_count": len(walked.skipped),
+            },
+        )
+        audit.record(
+            s,
+            ctx.actor_label,
+            "dataset.commit",
+            f"dataset_version:{row.id}",
+            f"{proj.name}/{name} v{number}",
+        )
+        return ds_service.version_value(
+            row, name, parent.number if parent else None, with_stats=True
+        )
+
+
+def status(
+    ctx: Context, name: str, folder: Path, *, project: str | None = None, ref: str = "latest"
+) -> dict[str, Any]:
+    """How ``folder`` differs from a version: which paths were added, removed, modified.
+
+    Only files whose stat changed since they were last hashed are read, and files that
+    are new or changed size are not read at all. ``skipped`` lists symlinks and special
+    files, which a version never holds.
+    """
+    ctx.require(Action.VIEW_PROJECTS)
+    number, address = _version(ctx, name, ref, project)
+    started = time.time_ns()
+    walked = walk(folder)
+    cache = StatCache(_cache_dir(ctx), walked.root).load()
+    if cache.clean_manifest(walked.fingerprint) == address:
+        changes = Changes(unchanged=len(walked.files))  # no file's stat changed
+    else:
+        old = _load_manifest(ctx, address).by_path()
+
+        def hash_files(files: list[FileStat]) -> list[str]:
+            addresses = hashing.scan(walked.root, files).addresses
+            for f, a in zip(files, addresses, strict=True):
+                cache.record(f, a, observed_ns=started)
+            return addresses
+
+        changes = compare_folder(old, walked.files, cache.lookup, hash_files)
+        cache.keep_only(f.path for f in walked.files)
+        if not changes.changed:
+            cache.set_snapshot(walked, address, observed_ns=started)
+        cache.save()
+    return {
+        "dataset": name,
+        "version": f"v{number}",
+        "added": changes.added,
+        "removed": changes.removed,
+        "modified": changes.modified,
+        "unchanged": changes.unchanged,
+        "skipped": walked.skipped,
+    }
+
+
+def diff_files(
+    ctx: Context, name: str, old_ref: str, new_ref: str, *, project: str | None = None
+) -> dict[str, Any]:
+    """Paths added, removed and modified from one version to another.
+
+    The counts are complete; each list holds at most the first ``limit`` paths, in order.
+    """
+    ctx.require(Action.VIEW_PROJECTS)
+    old_number, old_address = _version(ctx, name, old_ref, project)
+    new_number, new_address = _version(ctx, name, new_ref, project)
+    changes = compare(
+        _load_manifest(ctx, old_address).by_path(), _load_manifest(ctx, new_address).by_path()
+    )
+    return _diff_result(name, old_number, new_number, changes)
+
+
+def checkout(
+    ctx: Context,
+    name: str,
+    ref: str,
+    out: Path,
+    *,
+    project: str | None = None,
+    progress: Progress | None = None,
+    force: bool = False,
+) -> int:
+    """Write a version's files into ``out``; returns how many.
+
+    ``out`` must not exist or be empty (then it is filled all-or-nothing), unless
+    ``force``: then the version's files are written over it and other files stay. Every
+    file's bytes are verified against its address (:class:`ObjectCorrupt` otherwise).
+    """
+    ctx.require(Action.VIEW_PROJECTS)
+    _, address = _version(ctx, name, ref, project)
+    manifest = _load_manifest(ctx, address)
+    return materialise(manifest.entries, out, ctx.objects.open, force=force, progress=progress)
+
+
+def list_files(
+    ctx: Context,
+    name: str,
+    ref: str,
+    *,
+    project: str | None = None,
+    prefix: str = "",
+    limit: int = 100,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """A page of a version's files in path order, optionally only those under ``prefix``."""
+    ctx.require(Action.VIEW_PROJECTS)
+    if limit < 0 or offset < 0:
+        raise InvalidInput("limit and offset must not be negative")
+    _, address = _version(ctx, name, ref, project)
+    entries = _load_manifest(ctx, address).entries
+    start = bisect.bisect_left(entries, prefix, key=lambda e: e.path) + offset
+    page: list[dict[str, Any]] = []
+    for entry in entries[start : start + min(limit, LIST_LIMIT)]:
+        if not entry.path.startswith(prefix):
+            break
+        page.append(
+            {
+                "path": entry.path,
+                "size": entry.size,
+                "address": entry.address,
+                "executable": entry.executable,
+            }
+        )
+    return page
+
+
+# -- storing ---------------------------------------------------------------------------
+
+
+class _StoreSink:
+    """Stores each distinct content once, from the hashing threads.
+
+    Contents the parent version holds are in the store already (``mlgrove fsck`` checks
+    that) and are skipped without asking the store.
+    """
+
+    def __init__(self, ctx: Context, root: Path, parent: FileManifest | None) -> None:
+        self.ctx = ctx
+        self.root = root
+        self.known = {e.address for e in parent.entries} if parent else set()
+        self._lock = threading.Lock()
+        self._claimed: set[str] = set()
+        self._stored: list[Stored] = []
+
+    def __call__(self, f: FileStat, address: str, data: bytes | None) -> str:
+        if address in self.known:
+            return address
+        with self._lock:
+            if address in self._claimed:
+                return address
+            self._claimed.add(address)
+        store = self.ctx.objects
+        if data is not None:
+            stored = store.put_bytes(data)
+        elif store.exists(address):
+            stored = Stored(address, f.size, new=False)
+        else:
+            # A big file, or a cached address the store lacks: stream it in and check
+            # that what was stored is what the folder holds now.
+            path = self.root / f.path
+            stored = store.put_file(path)
+            hashing.check_unchanged(path, f)
+            if stored.address != address:  # the stat cache was wrong about this file
+                with self._lock:
+                    self._claimed.add(stored.address)
+        with self._lock:
+            self._stored.append(stored)
+        return stored.address
+
+    def stored(self) -> list[Stored]:
+        return list(self._stored)
+
+
+def _register(s: Session, stored: Iterable[Stored], kind: str) -> None:
+    """``objects.register`` for many objects at once (one INSERT per 1000, not a query
+    each); concurrent commits registering the same object do not conflict."""
+    rows = list(
+        {
+            st.address: {"address": st.address, "size": st.size, "kind": kind} for st in stored
+        }.values()
+    )
+    dialect = s.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    for i in range(0, len(rows), 1000):
+        s.execute(
+            insert(ObjectRow).on_conflict_do_nothing(index_elements=["address"]), rows[i : i + 1000]
+        )
+
+
+# -- reading ---------------------------------------------------------------------------
+
+
+def _version(ctx: Context, name: str, ref: str, project: str | None) -> tuple[int, str]:
+    with ctx.db.read() as s:
+        ds, _ = ds_service.dataset_row(s, ctx, project, name)
+        _require_files(ds)
+        row = ds_service.version_row(s, ds, ref)
+        return row.number, row.address
+
+
+def _require_files(ds: DatasetRow) -> None:
+    if ds.kind != DatasetKind.FILES:
+        raise InvalidInput(
+            f"{ds.name!r} is a table dataset, not a folder of files",
+            hint="use `mlgrove data diff` and `mlgrove data export` for tables",
+        )
+
+
+def _load_manifest(ctx: Context, address: str) -> FileManifest:
+    data = ctx.objects.get_bytes(address)
+    if hash_bytes(data) != address:
+        raise ObjectCorrupt(
+            f"the manifest {address[:16]}… is corrupt (its bytes no longer hash to its address)",
+            hint="run `mlgrove fsck`, then restore the object or add the folder again",
+        )
+    try:
+        return FileManifest.from_bytes(data)
+    except ValueError as exc:
+        raise ObjectCorrupt(f"object {address[:16]}… is not a file manifest: {exc}") from None
+
+
+def _diff_result(name: str, old: int, new: int, changes: Changes) -> dict[str, Any]:
+    lists = {"added": changes.added, "removed": changes.removed, "modified": changes.modified}
+    return {
+        "dataset": name,
+        "from": f"v{old}",
+        "to": f"v{new}",
+        "added": len(changes.added),
+        "removed": len(changes.removed),
+        "modified": len(changes.modified),
+        "unchanged": changes.unchanged,
+        "files": {key: paths[:LIST_LIMIT] for key, paths in lists.items()},
+        "limit": LIST_LIMIT,
+        "truncated": any(len(paths) > LIST_LIMIT for paths in lists.values()),
+    }
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+
+def _cache_dir(ctx: Context) -> Path:
+    return Path(os.path.expanduser(ctx.settings.cache_dir))
+
+
+def _stats(manifest: FileManifest) -> dict[str, Any]:
+    extensions = Counter(_extension(e.path) for e in manifest.entries)
+    return {
+        "files": manifest.files,
+        "bytes": manifest.bytes,
+        "extensions": dict(sorted(extensions.items())),
+    }
+
+
+def _extension(path: str) -> str:
+    name = path.rsplit("/", 1)[-1]
+    dot = name.rfind(".")
+    return name[dot:].lower() if dot > 0 else ""
+
+
+def _skipped_hint(walked: Walk) -> str | None:
+    if not walked.skipped:
+        return None
+    return (
+        f"{len(walked.skipped)} symlink(s) or special file(s) were skipped "
+        f"(e.g. {walked.skipped[0]}): versions hold regular files only"
+    )
+
+
+def _node_id(path: str) -> str:
+    if len(path) <= _ID_MAX:
+        return path
+    # Keep the end (the most telling part) and a hash of the whole, to stay unique.
+    digest = hash_bytes(path.encode("utf-8", "surrogateescape"))[:16]
+    return f"…{path[-(_ID_MAX - 18) :]}#{digest}"
+
+
+def _nothing_to_commit(
+    ctx: Context, name: str, parent: DatasetVersionRow, grandparent: int | None
+) -> Version:
+    with ctx.db.read() as s:
+        current = _latest(s, parent.dataset_id)
+    _check_no_one_else_committed(name, current, parent)
+    return ds_service.version_value(parent, name, grandparent, with_stats=True)
+
+
+def _has_projects(s: Session) -> bool:
+    return s.scalar(select(ProjectRow.id).limit(1)) is not None
+
+
+def _latest(s: Session, dataset_id: int) -> DatasetVersionRow | None:
+    return s.scalar(
+        select(DatasetVersionRow)
+        .where(DatasetVersionRow.dataset_id == dataset_id)
+        .order_by(DatasetVersionRow.number.desc())
+        .limit(1)
+    )
+
+
+def _number(s: Session, version_id: int | None) -> int | None:
+    if version_id is None:
+        return None
+    row = s.get(DatasetVersionRow, version_id)
+    return row.number if row else None
+
+
+def _check_no_one_else_committed(
+    name: str, current: DatasetVersionRow | None, parent: DatasetVersionRow | None
+) -> None:
+    if (current.id if current else None) != (parent.id if parent else None):
+        raise Conflict(
+            f"someone else committed a new version of {name!r} meanwhile",
+            hint="add again: your folder will be compared with their version",
+        )
