@@ -209,3 +209,94 @@ def test_init_on_postgresql(tmp_path: Path, grove_postgres: object) -> None:
         assert "postgresql" in result.stdout
         listed = cli("-w", str(tmp_path / "pg"), "team", "list")
         assert listed.returncode == 0, listed.stderr
+
+
+def test_data_cli_contract(
+    grove_workspace: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    import pandas as pd
+
+    rows = pd.DataFrame(
+        {"id": range(1000), "text": [f"t{i % 50}" for i in range(1000)], "label": ["a", "b"] * 500}
+    )
+    rows.to_csv(tmp_path / "v1.csv", index=False)
+    rows.assign(label=lambda d: d["label"].where(d["id"] != 3, "c")).iloc[:-10].to_csv(
+        tmp_path / "v2.csv", index=False
+    )
+    capsys.readouterr()
+    assert (
+        run(
+            [
+                "data",
+                "add",
+                "tickets",
+                str(tmp_path / "v1.csv"),
+                "--key",
+                "id",
+                "-m",
+                "first",
+                "--json",
+            ]
+        )
+        == 0
+    )
+    added = json.loads(capsys.readouterr().out)
+    assert {"dataset": "tickets", "version": "v1", "rows": 1000}.items() <= added.items()
+    assert len(added["address"]) == 64
+    assert run(["data", "add", "tickets", str(tmp_path / "v2.csv"), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["version"] == "v2"
+    assert run(["data", "diff", "tickets", "v1", "v2", "--json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert (d["added"], d["removed"], d["changed"]) == (0, 10, 1)
+    assert (
+        run(
+            [
+                "data",
+                "split",
+                "tickets",
+                "v2",
+                "--ratios",
+                "train=0.8,test=0.2",
+                "--seed",
+                "1",
+                "--json",
+            ]
+        )
+        == 0
+    )
+    assert sum(json.loads(capsys.readouterr().out)["counts"].values()) == 990
+    assert (
+        run(["data", "leakage", "tickets", "v2", "--json"]) == 1
+    )  # t{i%50} texts repeat across splits
+    assert json.loads(capsys.readouterr().out)["overlapping_rows"] > 0
+    assert run(["data", "log", "tickets", "--json"]) == 0
+    assert [v["version"] for v in json.loads(capsys.readouterr().out)["versions"]] == ["v2", "v1"]
+    assert run(["data", "show", "tickets", "v1", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["stats"]["rows"] == 1000
+    assert run(["data", "export", "tickets", "v2", str(tmp_path / "out.csv")]) == 0
+    assert len((tmp_path / "out.csv").read_text().splitlines()) == 991
+    assert run(["data", "lineage", "tickets", "v2"]) == 0
+    assert "-[parent]->" in capsys.readouterr().out
+
+
+def test_data_cli_errors_are_one_line(
+    grove_workspace: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "bad.csv").write_text("a,b\n1,2\n3,4,5\n")
+    capsys.readouterr()
+    assert run(["data", "add", "bad", str(tmp_path / "bad.csv")]) == 1
+    assert capsys.readouterr().err == (
+        "mlgrove: error: bad.csv line 3: expected 2 fields, found 3 "
+        "(fix that line (a stray delimiter or an unquoted value?) and add the file again)\n"
+    )
+    assert run(["data", "show", "nope", "v1"]) == 1
+    assert "there are no projects yet" in capsys.readouterr().err  # the failed add made nothing
+    (tmp_path / "ok.csv").write_text("a\n1\n")
+    assert run(["data", "add", "ok", str(tmp_path / "ok.csv")]) == 0
+    capsys.readouterr()
+    assert run(["data", "show", "nope", "v1"]) == 1
+    assert "no dataset named 'nope' in project 'default'" in capsys.readouterr().err
+    assert run(["data", "show", "ok", "v2"]) == 1
+    assert "has no version 'v2'" in capsys.readouterr().err

@@ -14,8 +14,8 @@ from mlgrove.config import Settings, load_settings
 from mlgrove.errors import WorkspaceNotFound
 from mlgrove.workspace import Workspace, find_workspace
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True, markup=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 
 @dataclass

@@ -71,7 +71,7 @@ def fsck(ctx: typer.Context) -> None:
             TimeRemainingColumn(),
             console=err,
             transient=True,
-            disable=total == 0,
+            disable=total == 0 or not err.is_terminal,
         ) as bar:
             task = bar.add_task("fsck", total=total)
             report = objects.fsck(runtime, progress=lambda n: bar.advance(task, n))

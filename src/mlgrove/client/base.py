@@ -10,6 +10,7 @@ import abc
 from types import TracebackType
 from typing import Any
 
+from mlgrove.client.datasets import Datasets
 from mlgrove.domain.people import AuditEvent, NewToken, Person, Project, Role, Team, TokenInfo
 
 
@@ -18,6 +19,8 @@ class Client(abc.ABC):
 
     #: "embedded" or "remote".
     mode: str
+    #: Versioned datasets: ``grove.datasets.add(...)``, ``.read(...)``, ``.diff(...)``.
+    datasets: Datasets
 
     @abc.abstractmethod
     def health(self) -> dict[str, Any]:

@@ -6,7 +6,7 @@ diffs in ``table_diff.py``; splits and leakage checks in ``splits.py``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator
 from pathlib import Path
 
 import pyarrow as pa
@@ -255,6 +255,14 @@ def show(ctx: Context, name: str, ref: str, project: str | None = None) -> Versi
         return version_value(row, ds.name, _parent_number(s, row), with_stats=True)
 
 
+def version_node(ctx: Context, name: str, ref: str, project: str | None = None) -> str:
+    """The lineage node id of a version (its row id)."""
+    ctx.require(Action.VIEW_PROJECTS)
+    with ctx.db.read() as s:
+        ds, _ = dataset_row(s, ctx, project, name)
+        return str(version_row(s, ds, ref).id)
+
+
 def manifest(ctx: Context, address: str) -> Manifest:
     return Manifest.from_bytes(ctx.objects.get_bytes(address))
 
@@ -274,7 +282,7 @@ def _table_manifest(ctx: Context, name: str, ref: str, project: str | None) -> M
 
 def iter_tables(
     ctx: Context, name: str, ref: str = "latest", project: str | None = None
-) -> Iterator[pa.Table]:
+) -> Generator[pa.Table, None, None]:
     """A version's rows chunk by chunk, in order (constant memory)."""
     m = _table_manifest(ctx, name, ref, project)
     for chunk in m.chunks:

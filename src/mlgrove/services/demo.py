@@ -12,7 +12,7 @@ from pathlib import Path
 
 from mlgrove.domain.people import LOCAL_ADMIN, Role
 from mlgrove.errors import Conflict
-from mlgrove.services import people, projects
+from mlgrove.services import datasets, demo_data, people, projects, splits, table_commit
 from mlgrove.services.context import Runtime
 from mlgrove.services.workspace import init_workspace
 from mlgrove.workspace import GROVE_DIR, Workspace
@@ -76,6 +76,36 @@ def build_demo(root: Path) -> Workspace:
                 # Conflict: made concurrently by another demo process.
                 with contextlib.suppress(Conflict):
                     projects.create_project(ctx, name, team=team, description=description)
+        _demo_datasets(runtime)
     finally:
         runtime.close()
     return ws
+
+
+def _demo_datasets(runtime: Runtime) -> None:
+    """Support tickets with a train/test split, then a corrected second version."""
+    eli = runtime.as_actor(
+        next(p for p in people.list_people(runtime.as_actor(LOCAL_ADMIN)) if p.username == "eli")
+    )
+    if any(d.name == "tickets" for d, _ in datasets.list_datasets(eli, "support-triage")):
+        return
+    first = demo_data.tickets(20_000)
+    table_commit.commit(
+        eli,
+        "tickets",
+        first,
+        project="support-triage",
+        key=["id"],
+        label="label",
+        message="Export of last quarter's tickets (synthetic demo data)",
+    )
+    splits.split(
+        eli, "tickets", "v1", ratios={"train": 0.8, "test": 0.2}, seed=42, project="support-triage"
+    )
+    table_commit.commit(
+        eli,
+        "tickets",
+        demo_data.corrected(first),
+        project="support-triage",
+        message="Reviewed labels corrected, withdrawn tickets removed, new tickets added",
+    )

@@ -19,6 +19,7 @@ from mlgrove.domain.people import (
 )
 from mlgrove.services import audit, people, projects, tokens
 from mlgrove.services.context import Context, Runtime
+from mlgrove.services.embedded_datasets import EmbeddedDatasets
 from mlgrove.store import schema
 from mlgrove.store.repos import people as repo
 from mlgrove.workspace import find_workspace
@@ -30,6 +31,7 @@ class EmbeddedClient(Client):
     def __init__(self, runtime: Runtime, actor: Person, *, owns_runtime: bool = True) -> None:
         self.runtime = runtime
         self.ctx: Context = runtime.as_actor(actor)
+        self.datasets = EmbeddedDatasets(self.ctx)
         self._owns_runtime = owns_runtime
 
     @classmethod

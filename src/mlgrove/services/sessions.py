@@ -6,6 +6,7 @@ the password ends the row, so a stolen cookie stops working at once.
 
 from __future__ import annotations
 
+import math
 import secrets
 from datetime import timedelta
 
@@ -25,7 +26,7 @@ from mlgrove.store.repos import people as repo
 def login(runtime: Runtime, username: str, password: str, address: str) -> tuple[Person, str]:
     """Check a password and open a session; returns the person and the session id.
 
-    More than ``login_max_failures`` failures for one username from one address within
+    After ``login_max_failures`` failures for one username from one address within
     ``login_window_minutes`` refuse further attempts until the window has passed, even
     with the right password (so guessing cannot continue in the background).
     """
@@ -55,7 +56,7 @@ def login(runtime: Runtime, username: str, password: str, address: str) -> tuple
             raise RateLimited(
                 "too many failed logins for this account from this address",
                 retry_after=max(retry, 1),
-                hint=f"try again in {max(retry, 1) // 60 + 1} minutes",
+                hint=f"try again in {math.ceil(max(retry, 1) / 60)} minute(s)",
             )
         row = s.scalar(select(PersonRow).where(PersonRow.username == username))
         ok = verify_password(row.password_hash if row else None, password)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ from mlgrove.tabular.stats import StatsBuilder
 
 Progress = Callable[[int], None]
 DUPLICATE_EXAMPLES = 5
+ENCODE_THREADS = max(2, min(8, os.cpu_count() or 2))
 
 
 @dataclass
@@ -75,37 +77,60 @@ def _build(
     ids: list[np.ndarray] = []
     new_bytes = 0
 
-    def store(table: pa.Table, hashes: np.ndarray) -> None:
-        nonlocal new_bytes
-        table = chunkio.contiguous(table)
-        cid = chunkio.content_id(table)
+    # Encoding and writing new chunks runs on worker threads (pyarrow and blake3
+    # release the GIL) while this thread reads and hashes the next rows. At most
+    # `in_flight` chunks wait, so memory stays bounded on any input size.
+    pool = ThreadPoolExecutor(max_workers=ENCODE_THREADS, thread_name_prefix="grove-encode")
+    pending: list[Future[tuple[ChunkRef, Stored | None]]] = []
+    in_flight = ENCODE_THREADS * 2
+
+    def encode_and_put(table: pa.Table, cid: str) -> tuple[ChunkRef, Stored | None]:
         existing = known(cid)
         if existing is not None and ctx.objects.exists(existing.address):
-            refs.append(ChunkRef(cid, existing.address, existing.rows, existing.bytes))
-        else:
-            stored = ctx.objects.put_bytes(chunkio.encode(table))
-            ref = ChunkRef(cid, stored.address, table.num_rows, stored.size)
-            refs.append(ref)
+            return ChunkRef(cid, existing.address, existing.rows, existing.bytes), None
+        stored = ctx.objects.put_bytes(chunkio.encode(table))
+        return ChunkRef(cid, stored.address, table.num_rows, stored.size), stored
+
+    def collect(future: Future[tuple[ChunkRef, Stored | None]]) -> None:
+        nonlocal new_bytes
+        ref, stored = future.result()
+        refs.append(ref)
+        if stored is not None:
             new_chunks.append((ref, stored))
             new_bytes += stored.size
+
+    def store(table: pa.Table, hashes: np.ndarray) -> None:
+        table = chunkio.contiguous(table)
+        pending.append(pool.submit(encode_and_put, table, chunkio.content_id(table)))
         stats.add(table)
         ids.append(row_hashes(table, key_columns) if key_columns else hashes)
+        while len(pending) > in_flight:
+            collect(pending.pop(0))
 
-    for batch in source.batches:
-        if batch.num_rows == 0:
-            continue
-        if batch.schema != schema:
-            try:
-                batch = batch.cast(schema)
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError) as exc:
-                raise InvalidInput(f"{source.name}: rows do not fit the columns: {exc}") from None
-        hashes = row_hashes(batch)
-        for table, chunk_hashes in chunker.push(batch, hashes):
+    try:
+        for batch in source.batches:
+            if batch.num_rows == 0:
+                continue
+            if batch.schema != schema:
+                try:
+                    batch = batch.cast(schema)
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError) as exc:
+                    raise InvalidInput(
+                        f"{source.name}: rows do not fit the columns: {exc}"
+                    ) from None
+            hashes = row_hashes(batch)
+            for table, chunk_hashes in chunker.push(batch, hashes):
+                store(table, chunk_hashes)
+            if progress is not None:
+                progress(batch.num_rows)
+        for table, chunk_hashes in chunker.finish():
             store(table, chunk_hashes)
-        if progress is not None:
-            progress(batch.num_rows)
-    for table, chunk_hashes in chunker.finish():
-        store(table, chunk_hashes)
+        while pending:
+            collect(pending.pop(0))
+    finally:
+        for future in pending:
+            future.cancel()
+        pool.shutdown(wait=True)
     manifest = Manifest(schema=schemas.to_json(schema), key_columns=list(key_columns), chunks=refs)
     if manifest.rows == 0:
         raise InvalidInput(f"{source.name} has no rows", hint="a version needs at least one row")
@@ -157,7 +182,8 @@ def commit(
     progress: Progress | None = None,
     lineage_from: Sequence[tuple[str, str, str]] = (),
 ) -> Version:
-    """Make a new version of table dataset ``name`` from a file or an in-memory table.
+    """Make a new version of table dataset ``name`` from a file, an in-memory table
+    (pandas, polars, Arrow) or a :class:`~mlgrove.tabular.readers.Source` of batches.
 
     The first commit creates the dataset (with ``key`` columns and a ``label`` column
     if given); later commits must use the same key. ``lineage_from`` adds edges
@@ -199,6 +225,10 @@ def commit(
             "mtime_ns": st.st_mtime_ns,
             "format": readers.detect_format(path, fmt),
         }
+    elif isinstance(data, readers.Source):
+        # Rows already streamed by a caller, e.g. chunks a remote client uploaded.
+        built = _build(ctx, data, key_columns, label_column, known, progress)
+        origin, origin_detail = ("upload", data.name), {}
     else:
         src = readers.from_object(data)
         built = _build(ctx, src, key_columns, label_column, known, progress)
@@ -296,3 +326,20 @@ def _latest(session: Session, dataset_id: int) -> DatasetVersionRow | None:
         .order_by(DatasetVersionRow.number.desc())
         .limit(1)
     )
+
+
+def known_chunks(ctx: Context, content_ids: Sequence[str]) -> dict[str, str]:
+    """Which of these chunk content ids the store has already: id -> object address.
+
+    Remote clients ask this before uploading, so only new chunks cross the wire.
+    """
+    ctx.require(Action.WRITE_DATA)
+    found: dict[str, str] = {}
+    ids = list(dict.fromkeys(content_ids))
+    with ctx.db.read() as s:
+        for start in range(0, len(ids), 500):
+            rows = s.scalars(
+                select(TableChunkRow).where(TableChunkRow.content_id.in_(ids[start : start + 500]))
+            )
+            found.update({r.content_id: r.address for r in rows if ctx.objects.exists(r.address)})
+    return found

@@ -40,8 +40,7 @@ def _rows_of(ctx: Context, m: Manifest, skip: Counter[str]) -> pa.Table:
 
 def _records(table: pa.Table, limit: int, offset: int) -> list[dict[str, Any]]:
     return [
-        {k: _plain(v) for k, v in row.items()}
-        for row in table.slice(offset, limit).to_pylist()
+        {k: _plain(v) for k, v in row.items()} for row in table.slice(offset, limit).to_pylist()
     ]
 
 
@@ -73,7 +72,9 @@ def diff(
         old_addr, new_addr = old_v.address, new_v.address
         old_name, new_name = f"v{old_v.number}", f"v{new_v.number}"
     old_m, new_m = ds_service.manifest(ctx, old_addr), ds_service.manifest(ctx, new_addr)
-    shared = Counter(c.content_id for c in old_m.chunks) & Counter(c.content_id for c in new_m.chunks)
+    shared = Counter(c.content_id for c in old_m.chunks) & Counter(
+        c.content_id for c in new_m.chunks
+    )
     old_rows = _rows_of(ctx, old_m, shared)
     new_rows = _rows_of(ctx, new_m, shared)
     result = diff_rows(old_rows, new_rows, key_columns)
@@ -100,7 +101,10 @@ def diff(
         **counts,
         "schema": schema_change.to_json(),
         "key": key_columns,
-        "chunks": {"skipped": skipped, "compared": len(old_m.chunks) + len(new_m.chunks) - 2 * skipped},
+        "chunks": {
+            "skipped": skipped,
+            "compared": len(old_m.chunks) + len(new_m.chunks) - 2 * skipped,
+        },
         "offset": offset,
         "limit": limit,
         "rows": {

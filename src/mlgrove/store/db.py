@@ -92,12 +92,13 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A session for reads; it is rolled back at the end, never committed."""
+        """A session for reads, never committed.
+
+        Closing it ends its transaction and detaches the objects it loaded *without*
+        expiring them, so rows read inside stay usable as plain values afterwards.
+        """
         with self._reader() as session:
-            try:
-                yield session
-            finally:
-                session.rollback()
+            yield session
 
     @contextmanager
     def write(self) -> Iterator[Session]:

@@ -219,6 +219,10 @@ class FsspecObjectStore(ObjectStore):
         self.fs = fs
         self.url = url
         self.root = root.rstrip("/")
+        # On object stores (S3, GCS, Azure...) one PUT is atomic: the key appears only
+        # when whole, so a temporary name plus a server-side copy would only add cost.
+        protocols = fs.protocol if isinstance(fs.protocol, tuple | list) else (fs.protocol,)
+        self._direct = not ({"file", "local"} & set(protocols))
 
     def _key(self, address: str) -> str:
         check_address(address)
@@ -228,13 +232,16 @@ class FsspecObjectStore(ObjectStore):
         key = self._key(address)
         if self.fs.exists(key):
             return Stored(address, size, new=False)
+        if self._direct:
+            with self.fs.open(key, "wb") as out:
+                write(out)
+            return Stored(address, size, new=True)
         tmp = f"{self.root}/tmp/{uuid.uuid4().hex}.part"
         self.fs.makedirs(f"{self.root}/tmp", exist_ok=True)
         self.fs.makedirs(f"{self.root}/{address[:2]}", exist_ok=True)
         try:
             with self.fs.open(tmp, "wb") as out:
                 write(out)
-            # On object stores a rename is copy+delete; the key appears only when whole.
             self.fs.mv(tmp, key)
         except BaseException:
             with contextlib.suppress(Exception):

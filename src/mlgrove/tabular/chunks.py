@@ -47,12 +47,14 @@ def content_id(table: pa.Table) -> str:
 
 def encode(table: pa.Table) -> bytes:
     sink = pa.BufferOutputStream()
+    # zstd level 1: within a few percent of level 3's size at about twice the speed
+    # (measured on mixed numeric and text tables). Parquet, so any tool can read a chunk.
     pq.write_table(
         table,
         sink,
         compression="zstd",
-        compression_level=3,
-        write_statistics=True,
+        compression_level=1,
+        write_statistics=False,
         row_group_size=max(table.num_rows, 1),
         store_schema=True,
     )

@@ -1,0 +1,482 @@
+"""`mlgrove data ...`: versioned datasets from the command line.
+
+The CLI contract (other tools rely on it): every reading command takes ``--json`` and then
+prints one JSON document on stdout with at least the documented keys.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from mlgrove.cli.common import err, out, state, workspace
+from mlgrove.domain.datasets import DatasetKind, Version
+from mlgrove.domain.people import LOCAL_ADMIN
+from mlgrove.errors import InvalidInput
+from mlgrove.services import datasets as ds_service
+from mlgrove.services import lineage, splits, table_commit, table_diff
+from mlgrove.services.context import Context
+from mlgrove.services.workspace import opened
+from mlgrove.store.repos import people as people_repo
+from mlgrove.tabular.splits import parse_ratios
+
+data_app = typer.Typer(
+    help="Versioned datasets: add, log, show, diff, split, check for leakage, export.",
+    no_args_is_help=True,
+)
+
+ProjectOpt = typer.Option(
+    None, "--project", "-p", envvar="MLGROVE_PROJECT", help="Project (default: the only one)."
+)
+JsonOpt = typer.Option(False, "--json", help="Print one JSON document instead of text.")
+
+
+@contextmanager
+def _ctx(ctx: typer.Context) -> Iterator[Context]:
+    st = state(ctx)
+    if st.url:
+        raise InvalidInput(
+            "`mlgrove data` works on a local workspace for now",
+            hint="run it where the workspace is, or use the SDK against the server",
+        )
+    with opened(workspace(ctx)) as runtime:
+        actor = LOCAL_ADMIN
+        if st.user:
+            with runtime.db.read() as s:
+                actor = people_repo.person(people_repo.person_row_by_username(s, st.user))
+        yield runtime.as_actor(actor)
+
+
+def _emit(payload: dict[str, Any] | list[Any]) -> None:
+    sys.stdout.write(json.dumps(payload, default=str, ensure_ascii=False) + "\n")
+
+
+def _version_json(v: Version, project: str | None = None) -> dict[str, Any]:
+    return {
+        "dataset": v.dataset,
+        "version": v.name,
+        "address": v.address,
+        "parent": f"v{v.parent}" if v.parent else None,
+        "rows": v.rows,
+        "bytes": v.bytes,
+        "new_bytes": v.new_bytes,
+        "message": v.message,
+        "author": v.author,
+        "source": v.source,
+        "created_at": v.created_at.isoformat(),
+        "columns": v.schema,
+    }
+
+
+def _fmt_bytes(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size < 1024 or unit == "TB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
+
+
+@contextmanager
+def _progress(label: str, unit: str, quiet: bool) -> Iterator[Any]:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn(label),
+        TextColumn("{task.completed:,} " + unit),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=quiet or not err.is_terminal,  # no spinner noise in logs and pipes
+    ) as bar:
+        task = bar.add_task(label, total=None)
+        yield lambda n: bar.advance(task, n)
+
+
+@data_app.command("add")
+def add(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Dataset name (made on first add)."),
+    path: Path = typer.Argument(
+        ..., help="A table file (.csv .tsv .parquet .jsonl) or a folder of files."
+    ),
+    key: list[str] = typer.Option(
+        None, "--key", "-k", help="Key column(s) that identify a row; repeat for several."
+    ),
+    message: str = typer.Option("", "--message", "-m", help="What changed and why."),
+    label: str | None = typer.Option(None, help="The label column, for label distributions."),
+    fmt: str | None = typer.Option(
+        None, "--format", help="csv, tsv, parquet or jsonl (default: from the extension)."
+    ),
+    allow_schema_change: bool = typer.Option(
+        False, "--allow-schema-change", help="Accept added/removed/retyped columns."
+    ),
+    project: str | None = ProjectOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Add a new version of a dataset from a table file or a folder of files.
+
+    Tables are stored in content-defined chunks: only chunks no earlier version had are
+    written, so adding a few rows costs a few rows. Without --key a row is identified by
+    its content. Folders become file datasets (each file hashed and stored once).
+    """
+    with _ctx(ctx) as c:
+        if path.is_dir():
+            from mlgrove.services import filesets
+
+            with _progress(f"hashing {path.name}", "files", as_json) as tick:
+                v = filesets.add_folder(
+                    c, name, path, project=project, message=message, progress=tick
+                )
+        else:
+            with _progress(f"reading {path.name}", "rows", as_json) as tick:
+                v = table_commit.commit(
+                    c,
+                    name,
+                    path,
+                    project=project,
+                    key=key or None,
+                    label=label,
+                    message=message,
+                    fmt=fmt,
+                    allow_schema_change=allow_schema_change,
+                    progress=tick,
+                )
+    if as_json:
+        _emit(_version_json(v))
+        return
+    out.print(
+        f"{v.dataset} {v.name}: {v.rows:,} {'files' if not v.schema else 'rows'}, "
+        f"{_fmt_bytes(v.bytes)} ({_fmt_bytes(v.new_bytes)} new)  {v.address[:12]}"
+    )
+
+
+@data_app.command("list")
+def list_(ctx: typer.Context, project: str | None = ProjectOpt, as_json: bool = JsonOpt) -> None:
+    """Datasets of a project with their latest version."""
+    with _ctx(ctx) as c:
+        items = ds_service.list_datasets(c, project)
+    if as_json:
+        _emit(
+            [
+                {
+                    "dataset": d.name,
+                    "kind": d.kind.value,
+                    "key": d.key_columns,
+                    "latest": _version_json(v) if v else None,
+                }
+                for d, v in items
+            ]
+        )
+        return
+    table = Table("dataset", "kind", "key", "latest", "rows/files", "size", "updated")
+    for d, v in items:
+        table.add_row(
+            d.name,
+            d.kind.value,
+            ", ".join(d.key_columns) or "(row content)" if d.kind is DatasetKind.TABLE else "",
+            v.name if v else "-",
+            f"{v.rows:,}" if v else "",
+            _fmt_bytes(v.bytes) if v else "",
+            f"{v.created_at:%Y-%m-%d %H:%M}" if v else "",
+        )
+    out.print(table)
+
+
+@data_app.command("log")
+def log(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Dataset."),
+    limit: int = typer.Option(50, help="How many versions."),
+    project: str | None = ProjectOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Versions of a dataset, newest first."""
+    with _ctx(ctx) as c:
+        versions = ds_service.log(c, name, project, limit=limit)
+    if as_json:
+        _emit({"dataset": name, "versions": [_version_json(v) for v in versions]})
+        return
+    table = Table("version", "address", "rows", "new", "author", "source", "when (UTC)", "message")
+    for v in versions:
+        table.add_row(
+            v.name,
+            v.address[:12],
+            f"{v.rows:,}",
+            _fmt_bytes(v.new_bytes),
+            v.author,
+            v.source,
+            f"{v.created_at:%Y-%m-%d %H:%M}",
+            v.message,
+        )
+    out.print(table)
+
+
+@data_app.command("show")
+def show(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Dataset."),
+    version: str = typer.Argument("latest", help="v1, v2, ..., latest or an address prefix."),
+    project: str | None = ProjectOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """One version: columns, statistics and its split."""
+    with _ctx(ctx) as c:
+        v = ds_service.show(c, name, version, project)
+        sp = splits.get_split(c, name, version, project) if v.schema else None
+    if as_json:
+        payload = _version_json(v)
+        payload["stats"] = v.stats
+        payload["split"] = (
+            {"counts": sp.counts, "spec": sp.spec, "origin": sp.origin} if sp else None
+        )
+        _emit(payload)
+        return
+    out.print(f"{v.dataset} {v.name}  {v.address}")
+    out.print(
+        f"  {v.rows:,} {'rows' if v.schema else 'files'}, {_fmt_bytes(v.bytes)}; by {v.author} ({v.source}) {v.created_at:%Y-%m-%d %H:%M}"
+    )
+    if v.message:
+        out.print(f"  {v.message}")
+    if v.schema:
+        stats = {c["name"]: c for c in v.stats.get("columns", [])}
+        table = Table("column", "type", "nulls", "min", "max", "mean", "top values")
+        for col in v.schema:
+            s = stats.get(col["name"], {})
+            top = ", ".join(f"{t['value']} ({t['count']})" for t in s.get("top", [])[:3])
+            mean = s.get("mean")
+            table.add_row(
+                col["name"],
+                col["type"],
+                f"{s.get('nulls', 0):,}",
+                str(s.get("min", "")),
+                str(s.get("max", "")),
+                f"{mean:.4g}" if isinstance(mean, float) else "",
+                top,
+            )
+        out.print(table)
+    if sp:
+        out.print(
+            "  split: " + ", ".join(f"{k} {n:,}" for k, n in sp.counts.items()) + f" ({sp.origin})"
+        )
+
+
+@data_app.command("diff")
+def diff(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Dataset."),
+    old: str = typer.Argument(..., help="Older version."),
+    new: str = typer.Argument(..., help="Newer version."),
+    limit: int = typer.Option(20, help="Rows to list per kind of change."),
+    offset: int = typer.Option(0, help="Skip this many rows of each kind (paging)."),
+    project: str | None = ProjectOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Rows added, removed and changed (with the changed columns) between two versions."""
+    with _ctx(ctx) as c:
+        d = ds_service.get_dataset(c, name, project)
+        if d.kind is DatasetKind.FILES:
+            from mlgrove.services import filesets
+
+            result = filesets.diff_files(c, name, old, new, project=project)
+        else:
+            result = table_diff.diff(c, name, old, new, project=project, limit=limit, offset=offset)
+    if as_json:
+        _emit(result)
+        return
+    out.print(
+        f"{name} {result['from']} -> {result['to']}: +{result['added']:,} added, -{result['removed']:,} removed, ~{result['changed'] if 'changed' in result else result.get('modified', 0):,} changed"
+    )
+    schema = result.get("schema") or {}
+    for col in schema.get("added", []):
+        out.print(f"  column added:   {col['name']} ({col['type']})")
+    for col in schema.get("removed", []):
+        out.print(f"  column removed: {col['name']} ({col['type']})")
+    for col in schema.get("retyped", []):
+        out.print(f"  column retyped: {col['name']} {col['old']} -> {col['new']}")
+    rows = result.get("rows") or result.get("files") or {}
+    for kind, sign in (("added", "+"), ("removed", "-")):
+        for row in rows.get(kind, [])[:limit]:
+            out.print(f"  {sign} {row}")
+    for row in rows.get("changed", [])[:limit]:
+        changes = ", ".join(
+            f"{col}: {row['before'][col]!r} -> {row['after'][col]!r}" for col in row["columns"]
+        )
+        out.print(f"  ~ {row['key']}: {changes}")
+    for path in rows.get("modified", [])[:limit]:
+        out.print(f"  ~ {path}")
+
+
+@data_app.command("split")
+def split(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Dataset."),
+    version: str = typer.Argument(..., help="Version to split."),
+    ratios: str | None = typer.Option(None, help="e.g. train=0.8,validation=0.1,test=0.1"),
+    seed: int = typer.Option(0, help="Seed of the deterministic assignment."),
+    column: str | None = typer.Option(None, help="Take each row's split from this column instead."),
+    project: str | None = ProjectOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Assign a version's rows to splits (later versions keep each row's split)."""
+    with _ctx(ctx) as c:
+        result = splits.split(
+            c,
+            name,
+            version,
+            ratios=parse_ratios(ratios) if ratios else None,
+            seed=seed,
+            column=column,
+            project=project,
+        )
+    if as_json:
+        _emit(
+            {
+                "dataset": name,
+                "version": result.version,
+                "counts": result.counts,
+                "spec": result.spec,
+                "moved_rows": result.moved_rows,
+            }
+        )
+        return
+    out.print(
+        f"{name} {result.version}: " + ", ".join(f"{k} {n:,}" for k, n in result.counts.items())
+    )
+    if result.moved_rows:
+        out.print(f"  {result.moved_rows:,} rows changed split (recorded in the audit log)")
+
+
+@data_app.command("leakage")
+def leakage(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Dataset."),
+    version: str = typer.Argument(..., help="Version."),
+    project: str | None = ProjectOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Find rows whose content sits in more than one split (train/test leakage).
+
+    Exits 1 when there is leakage, so a pipeline can stop on it.
+    """
+    with _ctx(ctx) as c:
+        report = splits.leakage(c, name, version, project)
+    if as_json:
+        _emit(report)
+    else:
+        n = report["overlapping_rows"]
+        if n == 0:
+            out.print(
+                f"{name} {version}: no leakage: no row content appears in more than one split"
+            )
+        else:
+            out.print(
+                f"{name} {version}: {n:,} rows share their content with a row in another split"
+            )
+            for combo, count in report["by_splits"].items():
+                out.print(f"  {combo}: {count:,} distinct contents")
+            for ex in report["examples"]:
+                out.print(
+                    f"  e.g. {ex['row']} in {', '.join(ex['splits'])} ({ex['copies']} copies)"
+                )
+    if report["overlapping_rows"]:
+        raise typer.Exit(1)
+
+
+@data_app.command("export")
+def export(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Dataset."),
+    version: str = typer.Argument(..., help="Version."),
+    out_path: Path = typer.Argument(..., help="File to write (.csv .tsv .parquet .jsonl)."),
+    project: str | None = ProjectOpt,
+) -> None:
+    """Write a table version to a file."""
+    with _ctx(ctx) as c:
+        rows = ds_service.export(c, name, version, out_path, project)
+    out.print(f"Wrote {rows:,} rows to {out_path}")
+
+
+@data_app.command("checkout")
+def checkout(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="File dataset."),
+    version: str = typer.Argument(..., help="Version."),
+    folder: Path = typer.Argument(..., help="Folder to fill (new or empty)."),
+    project: str | None = ProjectOpt,
+) -> None:
+    """Write a file dataset's version into a folder."""
+    from mlgrove.services import filesets
+
+    with _ctx(ctx) as c, _progress(f"checking out {name} {version}", "files", False) as tick:
+        n = filesets.checkout(c, name, version, folder, project=project, progress=tick)
+    out.print(f"Checked out {n:,} files into {folder}")
+
+
+@data_app.command("status")
+def status(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="File dataset."),
+    folder: Path = typer.Argument(..., help="Folder to compare."),
+    project: str | None = ProjectOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Compare a folder with the latest version of a file dataset (fast: a stat cache)."""
+    from mlgrove.services import filesets
+
+    with _ctx(ctx) as c:
+        result = filesets.status(c, name, folder, project=project)
+    if as_json:
+        _emit(result)
+        return
+    changed = len(result["added"]) + len(result["removed"]) + len(result["modified"])
+    if not changed:
+        out.print(
+            f"{folder}: up to date with {name} {result['version']} ({result['unchanged']:,} files)"
+        )
+        return
+    for kind, sign in (("added", "+"), ("removed", "-"), ("modified", "~")):
+        for p in result[kind][:50]:
+            out.print(f"  {sign} {p}")
+    out.print(
+        f"{len(result['added'])} added, {len(result['removed'])} removed, {len(result['modified'])} modified since {result['version']}"
+    )
+
+
+@data_app.command("lineage")
+def lineage_cmd(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Dataset."),
+    version: str = typer.Argument("latest", help="Version."),
+    project: str | None = ProjectOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Where a version came from and what was made from it."""
+    with _ctx(ctx) as c:
+        node = ds_service.version_node(c, name, version, project)
+        edges = lineage.edges_of(c, "dataset_version", node)
+    payload = [
+        {
+            "from": f"{e.from_kind}:{e.from_id}",
+            "relation": e.relation,
+            "to": f"{e.to_kind}:{e.to_id}",
+            "detail": e.detail,
+        }
+        for e in edges
+    ]
+    if as_json:
+        _emit({"node": f"dataset_version:{node}", "edges": payload})
+        return
+    for e in payload:
+        out.print(f"{e['from']} -[{e['relation']}]-> {e['to']}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(data_app, name="data")
