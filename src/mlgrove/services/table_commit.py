@@ -101,7 +101,7 @@ def _build(
 
     def store(table: pa.Table, hashes: np.ndarray) -> None:
         table = chunkio.contiguous(table)
-        pending.append(pool.submit(encode_and_put, table, chunkio.content_id(table)))
+        pending.append(pool.submit(encode_and_put, table, chunkio.content_id(table, hashes)))
         stats.add(table)
         ids.append(row_hashes(table, key_columns) if key_columns else hashes)
         while len(pending) > in_flight:

@@ -1,23 +1,26 @@
 """Chunk identity and encoding.
 
-A chunk's *content id* is the BLAKE3 of its Arrow IPC form (columns made contiguous
-first), so it depends on the values and schema alone, not on how a Parquet writer of
-some version lays out bytes. The stored object is Parquet (zstd), addressed by the hash
-of its own bytes like every object.
+A chunk's *content id* is the BLAKE3 of its schema (column names and types) and its
+sequence of row hashes. It depends on the values alone: not on the library the rows came
+from (pandas, polars, a CSV reader), not on Arrow buffer layout, not on how a Parquet
+writer of some version lays out bytes. The stored object is Parquet (zstd), addressed by
+the hash of its own bytes like every object.
 """
 
 from __future__ import annotations
 
-import io
+import json
 
 import blake3
+import numpy as np
 import pyarrow as pa
-import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
+
+from mlgrove.tabular.rowhash import ALGORITHM, row_hashes
 
 
 def contiguous(table: pa.Table) -> pa.Table:
-    """One zero-offset chunk per column: the canonical layout we hash."""
+    """One zero-offset chunk per column, ready to encode."""
     return pa.Table.from_arrays(
         [
             pa.concat_arrays(col.chunks)
@@ -29,19 +32,13 @@ def contiguous(table: pa.Table) -> pa.Table:
     )
 
 
-def content_id(table: pa.Table) -> str:
-    hasher = blake3.blake3()
-
-    class _Sink(io.RawIOBase):
-        def writable(self) -> bool:
-            return True
-
-        def write(self, b: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
-            hasher.update(b)
-            return len(b)
-
-    with ipc.new_stream(_Sink(), table.schema) as writer:
-        writer.write_table(contiguous(table))
+def content_id(table: pa.Table, hashes: np.ndarray | None = None) -> str:
+    """The chunk's identity; pass its row hashes if already computed."""
+    if hashes is None:
+        hashes = row_hashes(table)
+    hasher = blake3.blake3(f"grove-chunk/1 {ALGORITHM}\n".encode())
+    hasher.update(json.dumps([[f.name, str(f.type)] for f in table.schema]).encode())
+    hasher.update(np.ascontiguousarray(hashes, dtype="<u8").tobytes())
     return str(hasher.hexdigest())
 
 
