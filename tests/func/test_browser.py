@@ -207,3 +207,19 @@ def test_pages_fit_a_phone_screen(
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
         assert overflow <= 0, f"{path} is {overflow}px wider than the screen"
+
+
+def test_api_docs_render_the_operations_under_the_strict_policy(
+    grove_page: Page, grove_live_server: str, console_errors: list[str]
+) -> None:
+    page = grove_page
+    response = page.goto(f"{grove_live_server}/api/docs")
+    assert response is not None
+    assert "script-src 'self'" in (response.headers.get("content-security-policy") or "")
+    # Swagger UI started (from /static/swagger-init.js) and read the OpenAPI document.
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Grove API")
+    me = page.locator(".opblock").filter(has_text="/api/v1/me")
+    expect(me).to_be_visible()
+    me.locator(".opblock-summary").click()
+    expect(page.get_by_role("button", name="Try it out")).to_be_visible()
+    assert console_errors == []

@@ -7,12 +7,15 @@ person in a browser (or a script holding a cookie) would notice.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
 import pytest
 
+from mlgrove.services import people, sessions
 from mlgrove.services.context import Runtime
 from mlgrove.testing.factories import DEFAULT_PASSWORD, Factories
 
@@ -106,6 +109,32 @@ def test_a_page_visited_logged_out_sends_you_to_login_and_back(
     assert landed.status_code == 303
     assert landed.headers["location"] == path
     assert client.get(path).status_code == 200
+
+
+def test_the_whole_address_survives_the_trip_through_login(
+    client: httpx.Client, world: dict[str, Any]
+) -> None:
+    # A link someone shared (with a query string) must land on the same view after login.
+    path = "/people?team=Vision&sort=name"
+    resp = client.get(path)
+    assert resp.status_code == 303
+    assert resp.headers["location"] == "/login?next=/people%3Fteam%3DVision%26sort%3Dname"
+
+    login = client.get(resp.headers["location"])
+    assert 'name="next" value="/people?team=Vision&amp;sort=name"' in login.text
+    landed = post_login(client, "bo", DEFAULT_PASSWORD, next_path=path)
+    assert landed.status_code == 303
+    assert landed.headers["location"] == path
+    assert client.get(landed.headers["location"]).status_code == 200
+
+
+def test_a_form_posted_logged_out_returns_to_home_after_login(
+    client: httpx.Client, world: dict[str, Any]
+) -> None:
+    # The form's address only answers POST: coming back to it with a GET would be a 405.
+    token = csrf_from(client.get("/login").text)
+    resp = client.post("/settings/tokens", data={"csrf_token": token, "name": "ci", "days": "30"})
+    assert_login_redirect(resp, "/")
 
 
 def test_login_page_sets_a_csrf_cookie_and_the_matching_form_field(
@@ -421,6 +450,66 @@ def test_unknown_api_path_answers_problem_json(client: httpx.Client) -> None:
     assert "/api/docs" in resp.json()["hint"]
 
 
+def test_an_error_page_does_not_hold_up_other_visitors(
+    client: httpx.Client,
+    world: dict[str, Any],
+    grove_live_server: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A 404 page looks up who is logged in (a database read). While that read is slow,
+    # the server must go on answering everyone else.
+    log_in(client, "bo")
+    entered, release = threading.Event(), threading.Event()
+    real_lookup = sessions.person_for_session
+
+    def slow_lookup(*args: Any, **kwargs: Any) -> Any:
+        entered.set()
+        release.wait(15)
+        return real_lookup(*args, **kwargs)
+
+    monkeypatch.setattr(sessions, "person_for_session", slow_lookup)
+    with ThreadPoolExecutor(1) as pool:
+        not_found = pool.submit(client.get, "/no-such-page")
+        try:
+            assert entered.wait(15), "the 404 page never looked up the session"
+            with httpx.Client(base_url=grove_live_server, timeout=5) as someone_else:
+                assert someone_else.get("/static/grove.css").status_code == 200
+        finally:
+            release.set()
+        page = not_found.result(timeout=30)
+    assert page.status_code == 404
+    assert "Bo Berg" in page.text
+
+
+@pytest.fixture
+def broken_teams(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bug: listing teams raises an unexpected error (home page and API both use it)."""
+
+    def crash(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(people, "list_teams", crash)
+
+
+def test_a_crash_shows_a_generic_page_with_the_security_headers(
+    as_bo: httpx.Client, broken_teams: None
+) -> None:
+    for path in ("/", "/api/v1/teams"):
+        resp = as_bo.get(path)  # one client: the first crash must not break its next request
+        assert resp.status_code == 500, path
+        assert "a bug" not in resp.text, path  # no internals leak out
+        assert "Traceback" not in resp.text, path
+        assert "script-src 'self'" in resp.headers["content-security-policy"], path
+        assert resp.headers["x-content-type-options"] == "nosniff", path
+        assert resp.headers["referrer-policy"] == "same-origin", path
+    page = as_bo.get("/")
+    assert page.headers["content-type"].startswith("text/html")
+    assert "<h1>Something went wrong</h1>" in page.text
+    api = as_bo.get("/api/v1/teams")
+    assert api.headers["content-type"] == "application/problem+json"
+    assert api.json()["type"] == "urn:mlgrove:problem:internal"
+
+
 def test_get_logout_offers_a_button_instead_of_an_error(as_bo: httpx.Client) -> None:
     # People type /logout into the address bar; that must not log them out by itself
     # (a GET is not protected by CSRF), nor show a bare "Method Not Allowed".
@@ -437,7 +526,7 @@ EXTERNAL_URL = re.compile(r"""(?:src|href|action)=["'](?:[a-z]+:)?//""", re.I)
 def test_security_headers_on_every_kind_of_response(
     client: httpx.Client, world: dict[str, Any]
 ) -> None:
-    paths = ["/login", "/", "/people", "/no-such-page", "/static/grove.css"]
+    paths = ["/login", "/api/docs", "/", "/people", "/no-such-page", "/static/grove.css"]
     for path in paths:
         if path == "/":
             log_in(client, "bo")
@@ -453,7 +542,7 @@ def test_pages_load_only_our_own_scripts_and_styles(
     client: httpx.Client, world: dict[str, Any]
 ) -> None:
     # The CSP blocks inline scripts and CDNs; a page relying on them would break.
-    paths = ["/login", "/", *NAV_PAGES, "/settings/tokens", "/logout", "/nope"]
+    paths = ["/login", "/api/docs", "/", *NAV_PAGES, "/settings/tokens", "/logout", "/nope"]
     assets: set[str] = set()
     for path in paths:
         if path == "/":
@@ -463,6 +552,7 @@ def test_pages_load_only_our_own_scripts_and_styles(
         assert not EXTERNAL_URL.search(html), path
         assets.update(re.findall(r'(?:src|href)="(/static/[^"]+)"', html))
     assert "/static/grove.js" in assets
+    assert "/static/swagger-init.js" in assets
     for asset in sorted(assets):
         assert client.get(asset).status_code == 200, asset
 
@@ -576,16 +666,31 @@ def test_cookie_authenticated_api_writes_need_the_csrf_header(
     assert "Robotics" in [t["name"] for t in client.get("/api/v1/teams").json()]
 
 
-def test_api_docs_use_the_vendored_swagger_ui(client: httpx.Client) -> None:
+def test_api_docs_use_the_vendored_swagger_ui_without_inline_script(
+    client: httpx.Client,
+) -> None:
     resp = client.get("/api/docs")
     assert resp.status_code == 200
     html = resp.text
-    assert '<script src="/static/vendor/swagger-ui-bundle.js">' in html
+    assert '<script src="/static/vendor/swagger-ui-bundle.js" defer>' in html
+    assert '<script src="/static/swagger-init.js" defer>' in html
     assert 'href="/static/vendor/swagger-ui.css"' in html
+    assert 'data-openapi-url="/api/openapi.json"' in html
+    assert not INLINE_SCRIPT.search(html)
     assert "http://" not in html
     assert "https://" not in html
-    for asset in ("/static/vendor/swagger-ui-bundle.js", "/static/vendor/swagger-ui.css"):
+    # The page keeps the strict policy: no exception for inline scripts.
+    assert "script-src 'self';" in resp.headers["content-security-policy"]
+    assert "unsafe-inline" not in resp.headers["content-security-policy"].split("script-src")[1]
+    for asset in (
+        "/static/vendor/swagger-ui-bundle.js",
+        "/static/vendor/swagger-ui.css",
+        "/static/swagger-init.js",
+    ):
         assert client.get(asset).status_code == 200
+    init = client.get("/static/swagger-init.js")
+    assert "javascript" in init.headers["content-type"]
+    assert "SwaggerUIBundle(" in init.text
     spec = client.get("/api/openapi.json").json()
     assert "/api/v1/me" in spec["paths"]
     assert not any(p in spec["paths"] for p in ["/login", "/logout", "/data"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
-from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from mlgrove._version import __version__
@@ -13,16 +13,12 @@ from mlgrove.server import errors
 from mlgrove.server.api import people, system, tokens
 from mlgrove.server.deps import CSRF_COOKIE
 from mlgrove.server.web import views
-from mlgrove.server.web.pages import HERE
+from mlgrove.server.web.headers import add_security_headers
+from mlgrove.server.web.pages import HERE, templates
 from mlgrove.services.context import Runtime
 
 API_PREFIX = "/api/v1"
-
-# Everything the pages load is served from here; no CDN, no inline scripts.
-CSP = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-    "script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'"
-)
+OPENAPI_URL = "/api/openapi.json"
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -31,21 +27,19 @@ def create_app(runtime: Runtime) -> FastAPI:
         version=__version__,
         description="REST API of Grove. Authenticate with `Authorization: Bearer <token>` "
         "(make one with `mlgrove token create`). Errors are RFC 9457 problem+json bodies.",
-        openapi_url="/api/openapi.json",
+        openapi_url=OPENAPI_URL,
         docs_url=None,
         redoc_url=None,
     )
 
     @app.get("/api/docs", include_in_schema=False)
-    def api_docs() -> Response:
-        # Swagger UI from the package's own copy: users may be offline.
-        return get_swagger_ui_html(
-            openapi_url="/api/openapi.json",
-            title="Grove API",
-            swagger_js_url="/static/vendor/swagger-ui-bundle.js",
-            swagger_css_url="/static/vendor/swagger-ui.css",
-            swagger_favicon_url="/static/favicon.svg",
+    def api_docs(request: Request) -> Response:
+        # Swagger UI from the package's own copy (users may be offline), started by a
+        # script file rather than an inline one, so the page keeps the strict CSP.
+        html: HTMLResponse = templates.TemplateResponse(
+            request, "api_docs.html", {"openapi_url": OPENAPI_URL}
         )
+        return html
 
     app.state.runtime = runtime
     for router in (system.router, people.router, tokens.router):
@@ -68,10 +62,6 @@ def create_app(runtime: Runtime) -> FastAPI:
                 samesite="lax",
                 secure=request.url.scheme == "https",
             )
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        if not request.url.path.startswith("/api/docs"):
-            response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
+        return add_security_headers(response)
 
     return app
