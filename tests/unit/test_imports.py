@@ -52,7 +52,7 @@ ALLOWED = {
         "client",
         "_version",
     },
-    "client": {"errors", "domain", "_version"},
+    "client": {"errors", "domain", "tabular", "_version"},
     "server": {"errors", "domain", "services", "store", "config", "_version"},
     "cli": {
         "errors",

@@ -6,6 +6,8 @@ classes the embedded client raises, found by the problem's ``type`` code.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -14,6 +16,7 @@ import httpx
 
 from mlgrove import errors
 from mlgrove.client.base import Client
+from mlgrove.client.remote_datasets import RemoteDatasets
 from mlgrove.domain.people import AuditEvent, NewToken, Person, Project, Role, Team, TokenInfo
 
 API = "/api/v1"
@@ -119,18 +122,34 @@ class RemoteClient(Client):
         self._http = httpx.Client(
             base_url=self.base_url, headers=headers, transport=transport, timeout=timeout
         )
+        self.datasets = RemoteDatasets(self)
+
+    def _unreachable(self, exc: httpx.TransportError) -> errors.RemoteError:
+        return errors.RemoteError(
+            f"cannot reach Grove at {self.base_url}: {exc}",
+            status=0,
+            hint="check the URL and that `mlgrove serve` is running",
+        )
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
             response = self._http.request(method, API + path, **kwargs)
         except httpx.TransportError as exc:
-            raise errors.RemoteError(
-                f"cannot reach Grove at {self.base_url}: {exc}",
-                status=0,
-                hint="check the URL and that `mlgrove serve` is running",
-            ) from None
+            raise self._unreachable(exc) from None
         _raise_for(response)
         return response.json() if response.content else None
+
+    @contextlib.contextmanager
+    def _stream(self, method: str, path: str, **kwargs: Any) -> Iterator[httpx.Response]:
+        """A response whose body is read as it arrives; errors are raised before it is."""
+        try:
+            with self._http.stream(method, API + path, **kwargs) as response:
+                if not response.is_success:
+                    response.read()
+                    _raise_for(response)
+                yield response
+        except httpx.TransportError as exc:
+            raise self._unreachable(exc) from None
 
     def health(self) -> dict[str, Any]:
         result: dict[str, Any] = self._call("GET", "/health")
