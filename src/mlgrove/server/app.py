@@ -12,7 +12,7 @@ from mlgrove._version import __version__
 from mlgrove.server import errors
 from mlgrove.server.api import datasets, objects, people, system, tokens
 from mlgrove.server.deps import CSRF_COOKIE
-from mlgrove.server.web import views
+from mlgrove.server.web import data_views, views
 from mlgrove.server.web.headers import add_security_headers
 from mlgrove.server.web.pages import HERE, templates
 from mlgrove.services.context import Runtime
@@ -45,6 +45,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     for router in (system.router, people.router, tokens.router, datasets.router, objects.router):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(views.router)
+    app.include_router(data_views.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     errors.install(app)
 

@@ -14,12 +14,16 @@ from fastapi.templating import Jinja2Templates
 from mlgrove._version import __version__
 from mlgrove.domain.people import Person
 from mlgrove.server.deps import SESSION_COOKIE, csrf_token, session_person
+from mlgrove.server.web import formatting, urls
 
 log = logging.getLogger("mlgrove.server")
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 templates.env.globals["version"] = __version__
+templates.env.globals["percent"] = formatting.percent
+templates.env.filters.update(formatting.FILTERS)
+templates.env.globals.update(urls.GLOBALS)
 
 #: The main navigation: (path, label, keyboard shortcut after "g").
 NAV: list[tuple[str, str, str]] = [

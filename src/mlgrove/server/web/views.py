@@ -1,4 +1,5 @@
-"""Web pages: login/logout, the home page and one page per navigation section."""
+"""Web pages: login/logout, the home page, the navigation sections, team, people and
+tokens. The dataset pages are in ``data_views.py``."""
 
 from __future__ import annotations
 
@@ -118,12 +119,9 @@ def home(request: Request, ctx: Context = Depends(context)) -> Response:
 
 
 # What each section will hold, and how to put something there from the CLI or SDK. The
-# pages list the real projects; the capability issues fill in the rest.
+# pages list the real projects; the capability issues fill in the rest. (Data has its
+# own pages: data_views.py.)
 SECTIONS: dict[str, dict[str, str]] = {
-    "data": {
-        "title": "Data",
-        "lead": "Versioned datasets with train/validation/test splits, row-level diffs and leakage checks.",
-    },
     "runs": {
         "title": "Runs",
         "lead": "Training and evaluation runs: parameters, metrics and the exact data versions they used.",
@@ -149,11 +147,6 @@ def _section(request: Request, key: str, ctx: Context) -> Response:
         "section.html",
         {"section": SECTIONS[key], "key": key, "projects": projects.list_projects(ctx)},
     )
-
-
-@router.get("/data", response_class=HTMLResponse)
-def data(request: Request, ctx: Context = Depends(context)) -> Response:
-    return _section(request, "data", ctx)
 
 
 @router.get("/runs", response_class=HTMLResponse)

@@ -1,4 +1,5 @@
-// Keyboard shortcuts ("g" then a letter to navigate, "?" for help) and CSRF for htmx.
+// Keyboard shortcuts ("g" then a letter to navigate, "?" for help), CSRF and error
+// messages for htmx.
 (function () {
   "use strict";
   var routes = { h: "/" };
@@ -32,5 +33,22 @@
   document.addEventListener("htmx:configRequest", function (ev) {
     var meta = document.querySelector('meta[name="csrf-token"]');
     if (meta) ev.detail.headers["X-CSRF-Token"] = meta.getAttribute("content");
+  });
+  // htmx leaves the page as it was when a request fails; say so where the answer would go.
+  function failed(ev, text) {
+    var target = ev.detail && ev.detail.target;
+    if (!target) return;
+    var p = document.createElement("p");
+    p.className = "grove-error";
+    p.setAttribute("role", "alert");
+    p.textContent = text;
+    target.replaceChildren(p);
+  }
+  document.addEventListener("htmx:responseError", function (ev) {
+    var status = ev.detail.xhr ? ev.detail.xhr.status : "?";
+    failed(ev, "that did not work (HTTP " + status + "); reload the page and try again");
+  });
+  document.addEventListener("htmx:sendError", function (ev) {
+    failed(ev, "the server could not be reached; check the connection and try again");
   });
 })();
