@@ -300,3 +300,39 @@ def test_data_cli_errors_are_one_line(
     assert "no dataset named 'nope' in project 'default'" in capsys.readouterr().err
     assert run(["data", "show", "ok", "v2"]) == 1
     assert "has no version 'v2'" in capsys.readouterr().err
+
+
+def test_data_cli_against_a_server(
+    grove_live_server: str,
+    grove_factories: object,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import json
+
+    import pandas as pd
+
+    from mlgrove.testing.factories import Factories
+
+    assert isinstance(grove_factories, Factories)
+    grove_factories.project("support")
+    token = grove_factories.token(grove_factories.person("eli")).secret
+    remote = ["--url", grove_live_server, "--token", token]
+    rows = pd.DataFrame({"id": range(500), "text": [f"t{i}" for i in range(500)]})
+    rows.to_csv(tmp_path / "v1.csv", index=False)
+    rows.iloc[10:].to_csv(tmp_path / "v2.csv", index=False)
+    capsys.readouterr()
+    assert (
+        run([*remote, "data", "add", "t", str(tmp_path / "v1.csv"), "--key", "id", "--json"]) == 0
+    )
+    assert json.loads(capsys.readouterr().out)["rows"] == 500
+    assert run([*remote, "data", "add", "t", str(tmp_path / "v2.csv")]) == 0
+    capsys.readouterr()
+    assert run([*remote, "data", "diff", "t", "v1", "v2", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["removed"] == 10
+    assert run([*remote, "data", "log", "t", "--json"]) == 0
+    assert [v["version"] for v in json.loads(capsys.readouterr().out)["versions"]] == ["v2", "v1"]
+    assert run([*remote, "data", "export", "t", "v2", str(tmp_path / "out.parquet")]) == 0
+    assert pd.read_parquet(tmp_path / "out.parquet")["id"].tolist() == list(range(10, 500))
+    assert run([*remote, "data", "status", "t", str(tmp_path)]) == 1
+    assert "local workspace only" in capsys.readouterr().err

@@ -227,7 +227,9 @@ def test_polars_and_arrow_inputs_hash_like_pandas(ctx: Context) -> None:
     df = tickets(3000)
     v_pandas = table_commit.commit(ctx, "a", df, key=["id"])
     v_polars = table_commit.commit(ctx, "b", polars.from_pandas(df), key=["id"])
-    v_arrow = table_commit.commit(ctx, "c", pa.Table.from_pandas(df, preserve_index=False), key=["id"])
+    v_arrow = table_commit.commit(
+        ctx, "c", pa.Table.from_pandas(df, preserve_index=False), key=["id"]
+    )
     # Same rows, same chunks: the content address does not depend on the library.
     assert v_pandas.address == v_polars.address == v_arrow.address
     assert v_polars.new_bytes == 0

@@ -116,3 +116,7 @@ def test_fsck_finds_missing_and_corrupt_objects(grove_factories: Factories) -> N
     assert report.corrupt == [(bad.address, "test")]
     assert not report.healthy
     assert good.address not in {a for a, _ in report.missing + report.corrupt}
+
+
+def test_head_constant_matches_the_migration_scripts() -> None:
+    assert schema.scripts_head() == schema.HEAD

@@ -7,6 +7,7 @@ prints one JSON document on stdout with at least the documented keys.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,16 +18,15 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from mlgrove.cli.common import err, out, state, workspace
+from mlgrove.cli.common import client, err, out, state, workspace
+from mlgrove.domain.clock import utcnow
 from mlgrove.domain.datasets import DatasetKind, Version
 from mlgrove.domain.people import LOCAL_ADMIN
 from mlgrove.errors import InvalidInput
 from mlgrove.services import datasets as ds_service
-from mlgrove.services import lineage, splits, table_commit, table_diff
 from mlgrove.services.context import Context
 from mlgrove.services.workspace import opened
 from mlgrove.store.repos import people as people_repo
-from mlgrove.tabular.splits import parse_ratios
 
 data_app = typer.Typer(
     help="Versioned datasets: add, log, show, diff, split, check for leakage, export.",
@@ -44,8 +44,9 @@ def _ctx(ctx: typer.Context) -> Iterator[Context]:
     st = state(ctx)
     if st.url:
         raise InvalidInput(
-            "`mlgrove data` works on a local workspace for now",
-            hint="run it where the workspace is, or use the SDK against the server",
+            "this `mlgrove data` command works on a local workspace only",
+            hint="table commands (add FILE, list, log, show, diff, split, leakage, export) "
+            "work with --url; file datasets, status, checkout and lineage run on the server's workspace",
         )
     with opened(workspace(ctx)) as runtime:
         actor = LOCAL_ADMIN
@@ -127,30 +128,33 @@ def add(
     written, so adding a few rows costs a few rows. Without --key a row is identified by
     its content. Folders become file datasets (each file hashed and stored once).
     """
-    with _ctx(ctx) as c:
-        if path.is_dir():
-            from mlgrove.services import filesets
+    started = utcnow()
+    if path.is_dir():
+        from mlgrove.services import filesets
 
-            with _progress(f"hashing {path.name}", "files", as_json) as tick:
-                v = filesets.add_folder(
-                    c, name, path, project=project, message=message, progress=tick
-                )
-        else:
-            with _progress(f"reading {path.name}", "rows", as_json) as tick:
-                v = table_commit.commit(
-                    c,
-                    name,
-                    path,
-                    project=project,
-                    key=key or None,
-                    label=label,
-                    message=message,
-                    fmt=fmt,
-                    allow_schema_change=allow_schema_change,
-                    progress=tick,
-                )
+        with _ctx(ctx) as c, _progress(f"hashing {path.name}", "files", as_json) as tick:
+            v = filesets.add_folder(c, name, path, project=project, message=message, progress=tick)
+    else:
+        if not path.is_file():
+            raise InvalidInput(f"no such file or folder: {path}")
+        # Through the client, so --url works: remotely only unknown chunks are sent.
+        with client(ctx) as c, _progress(f"reading {path.name}", "rows", as_json) as tick:
+            v = c.datasets.add(
+                name,
+                path,
+                project=project,
+                key=key or None,
+                label=label,
+                message=message,
+                fmt=fmt,
+                allow_schema_change=allow_schema_change,
+                progress=tick,
+            )
     if as_json:
         _emit(_version_json(v))
+        return
+    if path.is_dir() and v.new_bytes == 0 and v.created_at < started:
+        out.print(f"{v.dataset}: nothing changed since {v.name}; no new version made")
         return
     out.print(
         f"{v.dataset} {v.name}: {v.rows:,} {'files' if not v.schema else 'rows'}, "
@@ -161,8 +165,8 @@ def add(
 @data_app.command("list")
 def list_(ctx: typer.Context, project: str | None = ProjectOpt, as_json: bool = JsonOpt) -> None:
     """Datasets of a project with their latest version."""
-    with _ctx(ctx) as c:
-        items = ds_service.list_datasets(c, project)
+    with client(ctx) as c:
+        items = c.datasets.list(project)
     if as_json:
         _emit(
             [
@@ -199,8 +203,8 @@ def log(
     as_json: bool = JsonOpt,
 ) -> None:
     """Versions of a dataset, newest first."""
-    with _ctx(ctx) as c:
-        versions = ds_service.log(c, name, project, limit=limit)
+    with client(ctx) as c:
+        versions = c.datasets.log(name, project=project, limit=limit)
     if as_json:
         _emit({"dataset": name, "versions": [_version_json(v) for v in versions]})
         return
@@ -228,6 +232,9 @@ def show(
     as_json: bool = JsonOpt,
 ) -> None:
     """One version: columns, statistics and its split."""
+
+    from mlgrove.services import splits
+
     with _ctx(ctx) as c:
         v = ds_service.show(c, name, version, project)
         sp = splits.get_split(c, name, version, project) if v.schema else None
@@ -280,14 +287,25 @@ def diff(
     as_json: bool = JsonOpt,
 ) -> None:
     """Rows added, removed and changed (with the changed columns) between two versions."""
-    with _ctx(ctx) as c:
-        d = ds_service.get_dataset(c, name, project)
-        if d.kind is DatasetKind.FILES:
-            from mlgrove.services import filesets
 
-            result = filesets.diff_files(c, name, old, new, project=project)
-        else:
-            result = table_diff.diff(c, name, old, new, project=project, limit=limit, offset=offset)
+    if state(ctx).url:
+        with client(ctx) as remote:
+            result = remote.datasets.diff(
+                name, old, new, project=project, limit=limit, offset=offset
+            )
+    else:
+        with _ctx(ctx) as c:
+            d = ds_service.get_dataset(c, name, project)
+            if d.kind is DatasetKind.FILES:
+                from mlgrove.services import filesets
+
+                result = filesets.diff_files(c, name, old, new, project=project)
+            else:
+                from mlgrove.services import table_diff
+
+                result = table_diff.diff(
+                    c, name, old, new, project=project, limit=limit, offset=offset
+                )
     if as_json:
         _emit(result)
         return
@@ -326,9 +344,10 @@ def split(
     as_json: bool = JsonOpt,
 ) -> None:
     """Assign a version's rows to splits (later versions keep each row's split)."""
-    with _ctx(ctx) as c:
-        result = splits.split(
-            c,
+    from mlgrove.tabular.splits import parse_ratios
+
+    with client(ctx) as c:
+        result = c.datasets.split(
             name,
             version,
             ratios=parse_ratios(ratios) if ratios else None,
@@ -366,8 +385,8 @@ def leakage(
 
     Exits 1 when there is leakage, so a pipeline can stop on it.
     """
-    with _ctx(ctx) as c:
-        report = splits.leakage(c, name, version, project)
+    with client(ctx) as c:
+        report = c.datasets.leakage(name, version, project=project)
     if as_json:
         _emit(report)
     else:
@@ -399,9 +418,54 @@ def export(
     project: str | None = ProjectOpt,
 ) -> None:
     """Write a table version to a file."""
-    with _ctx(ctx) as c:
-        rows = ds_service.export(c, name, version, out_path, project)
+    if state(ctx).url:
+        with client(ctx) as remote:
+            rows = _write_table(remote.datasets.read(name, version, project=project), out_path)
+    else:
+        with _ctx(ctx) as c:
+            rows = ds_service.export(c, name, version, out_path, project)
     out.print(f"Wrote {rows:,} rows to {out_path}")
+
+
+def _write_table(table: Any, out_path: Path) -> int:
+    """Write an Arrow table fetched from a server, atomically, in the format of its name."""
+    import tempfile
+
+    import pyarrow as pa
+
+    suffix = out_path.suffix.lower()
+    fmt = ds_service.EXPORT_FORMATS.get(suffix)
+    if fmt is None:
+        raise InvalidInput(
+            f"cannot tell the format of {out_path.name}",
+            hint="name it .csv, .tsv, .parquet or .jsonl",
+        )
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{out_path.name}.", dir=out_path.parent or ".")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        assert isinstance(table, pa.Table)
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            pq.write_table(table, tmp, compression="zstd")
+        elif fmt in ("csv", "tsv"):
+            import pyarrow.csv as pacsv
+
+            pacsv.write_csv(
+                table,
+                tmp,
+                write_options=pacsv.WriteOptions(delimiter="," if fmt == "csv" else "\t"),
+            )
+        else:
+            with open(tmp, "w", encoding="utf-8") as fh:
+                for record in table.to_pylist():
+                    fh.write(json.dumps(record, default=str, ensure_ascii=False) + "\n")
+        tmp.replace(out_path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return int(table.num_rows)
 
 
 @data_app.command("checkout")
@@ -410,13 +474,18 @@ def checkout(
     name: str = typer.Argument(..., help="File dataset."),
     version: str = typer.Argument(..., help="Version."),
     folder: Path = typer.Argument(..., help="Folder to fill (new or empty)."),
+    force: bool = typer.Option(
+        False,
+        "--force",
+        help="Write into a non-empty folder (files the version does not name stay).",
+    ),
     project: str | None = ProjectOpt,
 ) -> None:
-    """Write a file dataset's version into a folder."""
+    """Write a file dataset's version into a folder, verifying every file's hash."""
     from mlgrove.services import filesets
 
     with _ctx(ctx) as c, _progress(f"checking out {name} {version}", "files", False) as tick:
-        n = filesets.checkout(c, name, version, folder, project=project, progress=tick)
+        n = filesets.checkout(c, name, version, folder, project=project, progress=tick, force=force)
     out.print(f"Checked out {n:,} files into {folder}")
 
 
@@ -437,17 +506,21 @@ def status(
         _emit(result)
         return
     changed = len(result["added"]) + len(result["removed"]) + len(result["modified"])
+    skipped = result.get("skipped") or []
     if not changed:
         out.print(
             f"{folder}: up to date with {name} {result['version']} ({result['unchanged']:,} files)"
         )
-        return
-    for kind, sign in (("added", "+"), ("removed", "-"), ("modified", "~")):
-        for p in result[kind][:50]:
-            out.print(f"  {sign} {p}")
-    out.print(
-        f"{len(result['added'])} added, {len(result['removed'])} removed, {len(result['modified'])} modified since {result['version']}"
-    )
+    else:
+        for kind, sign in (("added", "+"), ("removed", "-"), ("modified", "~")):
+            for p in result[kind][:50]:
+                out.print(f"  {sign} {p}")
+        out.print(
+            f"{len(result['added'])} added, {len(result['removed'])} removed, "
+            f"{len(result['modified'])} modified since {result['version']}"
+        )
+    if skipped:
+        out.print(f"{len(skipped)} symlink(s) or special file(s) skipped, e.g. {skipped[0]}")
 
 
 @data_app.command("lineage")
@@ -459,6 +532,9 @@ def lineage_cmd(
     as_json: bool = JsonOpt,
 ) -> None:
     """Where a version came from and what was made from it."""
+
+    from mlgrove.services import lineage
+
     with _ctx(ctx) as c:
         node = ds_service.version_node(c, name, version, project)
         edges = lineage.edges_of(c, "dataset_version", node)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import abc
 import builtins
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from mlgrove.domain.datasets import Dataset, Split, Version
@@ -30,8 +30,13 @@ class Datasets(abc.ABC):
         message: str = "",
         project: str | None = None,
         allow_schema_change: bool = False,
+        fmt: str | None = None,
+        progress: Callable[[int], None] | None = None,
     ) -> Version:
         """Commit a new version of table dataset ``name``.
+
+        ``fmt`` names the file format when the extension does not; ``progress`` is
+        called with the number of rows read as the input streams in.
 
         ``data`` is a file (.csv .tsv .parquet .jsonl), a pandas or polars DataFrame, or an
         Arrow table. Only chunks no version has yet are stored (and, remotely, sent).

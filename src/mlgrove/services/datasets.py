@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Generator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pyarrow as pa
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -20,8 +20,10 @@ from mlgrove.errors import Conflict, InvalidInput, NotFound
 from mlgrove.services import audit
 from mlgrove.services.context import Context
 from mlgrove.store.models import DatasetRow, DatasetVersionRow, ProjectRow, TeamRow
-from mlgrove.tabular import chunks as chunkio
 from mlgrove.tabular.manifest import Manifest
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 DEFAULT_PROJECT = "default"
 
@@ -284,6 +286,8 @@ def iter_tables(
     ctx: Context, name: str, ref: str = "latest", project: str | None = None
 ) -> Generator[pa.Table, None, None]:
     """A version's rows chunk by chunk, in order (constant memory)."""
+    from mlgrove.tabular import chunks as chunkio
+
     m = _table_manifest(ctx, name, ref, project)
     for chunk in m.chunks:
         yield chunkio.decode(ctx.objects.get_bytes(chunk.address))
@@ -292,6 +296,10 @@ def iter_tables(
 def read_table(
     ctx: Context, name: str, ref: str = "latest", project: str | None = None
 ) -> pa.Table:
+    import pyarrow as pa
+
+    from mlgrove.tabular import chunks as chunkio
+
     m = _table_manifest(ctx, name, ref, project)
     tables = [chunkio.decode(ctx.objects.get_bytes(c.address)) for c in m.chunks]
     if not tables:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pyarrow as pa
@@ -29,6 +29,8 @@ class EmbeddedDatasets(Datasets):
         message: str = "",
         project: str | None = None,
         allow_schema_change: bool = False,
+        fmt: str | None = None,
+        progress: Callable[[int], None] | None = None,
     ) -> Version:
         return table_commit.commit(
             self.ctx,
@@ -39,6 +41,8 @@ class EmbeddedDatasets(Datasets):
             label=label,
             message=message,
             allow_schema_change=allow_schema_change,
+            fmt=fmt,
+            progress=progress,
         )
 
     def list(self, project: str | None = None) -> builtins.list[tuple[Dataset, Version | None]]:

@@ -25,12 +25,11 @@ import os
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from mlgrove.domain import names
@@ -43,10 +42,10 @@ from mlgrove.filesets.manifest import FileEntry, FileManifest
 from mlgrove.filesets.materialise import materialise
 from mlgrove.filesets.statcache import StatCache
 from mlgrove.filesets.walk import FileStat, Walk, walk
-from mlgrove.services import audit, lineage
+from mlgrove.services import audit, lineage, objects
 from mlgrove.services import datasets as ds_service
 from mlgrove.services.context import Context
-from mlgrove.store.models import DatasetRow, DatasetVersionRow, ObjectRow, ProjectRow
+from mlgrove.store.models import DatasetRow, DatasetVersionRow, ProjectRow
 from mlgrove.store.objects import Stored, hash_bytes
 
 __all__ = ["add_folder", "checkout", "diff_files", "list_files", "status"]
@@ -54,7 +53,6 @@ __all__ = ["add_folder", "checkout", "diff_files", "list_files", "status"]
 Progress = Callable[[int], None]
 LIST_LIMIT = 1000  # most paths per list in a diff (the counts are always complete)
 SKIPPED_EXAMPLES = 20
-_ID_MAX = 200  # lineage node ids are VARCHAR(200)
 
 
 def add_folder(
@@ -141,8 +139,8 @@ def add_folder(
             )
             or 0
         ) + 1
-        _register(s, new_objects, "file")
-        _register(s, [manifest_stored], "files-manifest")
+        objects.register_many(s, new_objects, "file")
+        objects.register_many(s, [manifest_stored], "files-manifest")
         row = DatasetVersionRow(
             dataset_id=ds.id,
             number=number,
@@ -164,7 +162,7 @@ def add_folder(
             lineage.record(s, ("dataset_version", str(parent.id)), "parent", node)
         lineage.record(
             s,
-            ("folder", _node_id(str(walked.root))),
+            ("folder", lineage.node_id(str(walked.root))),
             VersionSource.IMPORT.value,
             node,
             {
@@ -345,22 +343,6 @@ class _StoreSink:
         return list(self._stored)
 
 
-def _register(s: Session, stored: Iterable[Stored], kind: str) -> None:
-    """``objects.register`` for many objects at once (one INSERT per 1000, not a query
-    each); concurrent commits registering the same object do not conflict."""
-    rows = list(
-        {
-            st.address: {"address": st.address, "size": st.size, "kind": kind} for st in stored
-        }.values()
-    )
-    dialect = s.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    for i in range(0, len(rows), 1000):
-        s.execute(
-            insert(ObjectRow).on_conflict_do_nothing(index_elements=["address"]), rows[i : i + 1000]
-        )
-
-
 # -- reading ---------------------------------------------------------------------------
 
 
@@ -438,14 +420,6 @@ def _skipped_hint(walked: Walk) -> str | None:
         f"{len(walked.skipped)} symlink(s) or special file(s) were skipped "
         f"(e.g. {walked.skipped[0]}): versions hold regular files only"
     )
-
-
-def _node_id(path: str) -> str:
-    if len(path) <= _ID_MAX:
-        return path
-    # Keep the end (the most telling part) and a hash of the whole, to stay unique.
-    digest = hash_bytes(path.encode("utf-8", "surrogateescape"))[:16]
-    return f"…{path[-(_ID_MAX - 18) :]}#{digest}"
 
 
 def _nothing_to_commit(

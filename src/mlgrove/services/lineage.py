@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import blake3
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -11,6 +12,17 @@ from mlgrove.domain.authz import Action
 from mlgrove.domain.datasets import LineageEdge
 from mlgrove.services.context import Context
 from mlgrove.store.models import LineageEdgeRow
+
+ID_MAX = 200  # the width of lineage_edges.from_id / to_id
+
+
+def node_id(text: str) -> str:
+    """A node id that fits the column: long ones (deep paths) keep their end, the most
+    telling part, plus a hash of the whole so they stay unique."""
+    if len(text) <= ID_MAX:
+        return text
+    digest = blake3.blake3(text.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    return f"…{text[-(ID_MAX - 18) :]}#{digest}"
 
 
 def record(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from mlgrove.domain.authz import Action
@@ -15,15 +16,30 @@ from mlgrove.store.models import ObjectRow
 from mlgrove.store.objects import Stored
 
 
-def register(session: Session, stored: Stored, kind: str) -> None:
-    """Record an object the caller's transaction is about to reference.
+def register_many(session: Session, stored: Iterable[Stored], kind: str) -> None:
+    """Record objects the caller's transaction is about to reference.
 
     Call after the bytes are in the store and inside the same transaction as the rows
-    that name the object: if that transaction fails, the object is an unreferenced
-    orphan (harmless, collectable), never a referenced address that does not exist.
+    that name the objects: if that transaction fails, they are unreferenced orphans
+    (harmless, collectable), never referenced addresses that do not exist. One INSERT
+    per thousand objects; two commits registering the same object do not conflict.
     """
-    if session.get(ObjectRow, stored.address) is None:
-        session.add(ObjectRow(address=stored.address, size=stored.size, kind=kind))
+    rows = list(
+        {
+            st.address: {"address": st.address, "size": st.size, "kind": kind} for st in stored
+        }.values()
+    )
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    for i in range(0, len(rows), 1000):
+        session.execute(
+            insert(ObjectRow).on_conflict_do_nothing(index_elements=["address"]), rows[i : i + 1000]
+        )
+
+
+def register(session: Session, stored: Stored, kind: str) -> None:
+    """:func:`register_many` for one object."""
+    register_many(session, [stored], kind)
 
 
 def put_bytes(ctx: Context, data: bytes, *, kind: str = "blob") -> Stored:

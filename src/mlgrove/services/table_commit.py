@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from mlgrove.domain.authz import Action
@@ -218,17 +219,18 @@ def commit(
         built = readers.read_with_retry(
             path, fmt, lambda src: _build(ctx, src, key_columns, label_column, known, progress)
         )
-        origin: tuple[str, str] = ("file", str(path.resolve()))
+        origin: tuple[str, str] = ("file", lineage.node_id(str(path.resolve())))
         st = path.stat()
         origin_detail: dict[str, Any] = {
             "size": st.st_size,
             "mtime_ns": st.st_mtime_ns,
             "format": readers.detect_format(path, fmt),
+            "path": str(path.resolve()),
         }
     elif isinstance(data, readers.Source):
         # Rows already streamed by a caller, e.g. chunks a remote client uploaded.
         built = _build(ctx, data, key_columns, label_column, known, progress)
-        origin, origin_detail = ("upload", data.name), {}
+        origin, origin_detail = ("upload", lineage.node_id(data.name)), {}
     else:
         src = readers.from_object(data)
         built = _build(ctx, src, key_columns, label_column, known, progress)
@@ -267,17 +269,8 @@ def commit(
             )
             or 0
         ) + 1
-        for ref, stored in built.new_chunks:
-            objects.register(s, stored, "table-chunk")
-            if s.get(TableChunkRow, ref.content_id) is None:
-                s.add(
-                    TableChunkRow(
-                        content_id=ref.content_id,
-                        address=ref.address,
-                        rows=ref.rows,
-                        bytes=ref.bytes,
-                    )
-                )
+        objects.register_many(s, [stored for _, stored in built.new_chunks], "table-chunk")
+        _index_chunks(s, [ref for ref, _ in built.new_chunks])
         objects.register(s, manifest_stored, "table-manifest")
         row = DatasetVersionRow(
             dataset_id=ds.id,
@@ -312,6 +305,28 @@ def commit(
         )
         return ds_service.version_value(
             row, name, parent.number if parent else None, with_stats=True
+        )
+
+
+def _index_chunks(session: Session, refs: Sequence[ChunkRef]) -> None:
+    """Add chunks to the content-id index; a concurrent commit of the same chunk wins
+    quietly (both point at identical bytes)."""
+    rows = list(
+        {
+            r.content_id: {
+                "content_id": r.content_id,
+                "address": r.address,
+                "rows": r.rows,
+                "bytes": r.bytes,
+            }
+            for r in refs
+        }.values()
+    )
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    for i in range(0, len(rows), 1000):
+        session.execute(
+            insert(TableChunkRow).on_conflict_do_nothing(index_elements=["content_id"]),
+            rows[i : i + 1000],
         )
 
 

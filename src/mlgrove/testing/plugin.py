@@ -53,6 +53,7 @@ def grove_settings(grove_database_url: str, tmp_path: Path) -> Settings:
         database_url=grove_database_url,
         object_store_url=str(tmp_path / "objects"),
         secret_key=new_secret_key(),
+        cache_dir=str(tmp_path / "cache"),
     )
 
 
@@ -60,8 +61,10 @@ def grove_settings(grove_database_url: str, tmp_path: Path) -> Settings:
 def grove_runtime(grove_settings: Settings) -> Iterator[Runtime]:
     """A migrated runtime on the test's backend."""
     db = Database(grove_settings.database_url)
-    schema.upgrade(db)
-    db.dispose()
+    try:
+        schema.upgrade(db)
+    finally:
+        db.dispose()
     runtime = Runtime.open(grove_settings)
     yield runtime
     runtime.close()
