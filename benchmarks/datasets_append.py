@@ -1,0 +1,272 @@
+"""Scenario ``datasets_append``: append 1% rows to a committed table and commit again.
+
+Contenders, alternated, each a fresh process on fresh state:
+
+- ``grove-first``: the first commit, ``mlgrove data add t v1.parquet --key id`` in a
+  fresh workspace (the reference the target is relative to, measured in the same run).
+- ``grove-append``: a fresh workspace where v1 was committed (untimed); timed:
+  ``mlgrove data add t v2.parquet --key id --json`` (v2 = v1 + 1% new rows at the end).
+  Extra storage: ``new_bytes`` of v2 as Grove reports it, cross-checked against the
+  growth of ``.mlgrove/objects`` on disk.
+- ``dvc-first``: ``dvc add v1`` in a fresh git+dvc repo.
+- ``dvc-readd``: a fresh repo where v1 was added (untimed); the file is replaced by v2,
+  timed: ``dvc add`` again (DVC re-hashes and stores the whole file). Cache growth from
+  the size of ``.dvc/cache`` before and after.
+
+Target (BENCHMARKS.md, at 10M rows): cost grows with the change, not the table:
+the second commit ≤ 10% of the first commit's time and ≤ 5% extra storage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks._harness import (
+    DATA_DIR,
+    ROOT,
+    Contender,
+    add_common_args,
+    check_reps,
+    compute_ratios,
+    ensure_peer,
+    grove_facts,
+    machine_facts,
+    print_table,
+    remove_tree,
+    run_alternating,
+    warm_read,
+    write_results,
+)
+from benchmarks._tables import (
+    DVC_REQUIREMENTS,
+    DVC_VERSIONS,
+    GROVE,
+    DvcRepo,
+    Table,
+    grove,
+    grove_env,
+    grove_init,
+    grove_versions,
+    link_or_copy,
+    make_appended,
+    make_table,
+    tree_bytes,
+)
+from benchmarks.datasets_commit import SEED, dvc_add_contender, grove_add_contender
+
+NAME = "datasets_append"
+DESCRIPTION = "append 1% rows to a committed table and commit again: Grove vs DVC re-add"
+SCALES = {"small": 1_000_000, "full": 10_000_000}
+FRACTION = 0.01
+MEASURED_SOURCES = ["src/mlgrove/services/table_commit.py", "src/mlgrove/tabular/chunker.py"]
+
+
+def _grove_append(base: Table, appended: Table, workspace: Path, growth: list[dict]) -> Contender:
+    objects = workspace / ".mlgrove" / "objects"
+    before: dict[str, int] = {}
+
+    def setup(rep: int) -> None:
+        grove_init(workspace)
+        grove(workspace, "data", "add", "t", base.path, "--key", "id")
+        before["bytes"] = tree_bytes(objects, exclude_dirs=("tmp",))[1]
+
+    def verify(rep: int, inner: dict[str, Any] | None) -> str | None:
+        if inner is None or inner.get("rows") != appended.rows or inner.get("version") != "v2":
+            return f"unexpected output {str(inner)[:300]}"
+        after = tree_bytes(objects, exclude_dirs=("tmp",))[1]
+        growth.append(
+            {
+                "store_before_bytes": before["bytes"],
+                "store_after_bytes": after,
+                "store_growth_bytes": after - before["bytes"],
+                "new_bytes_reported": inner.get("new_bytes"),
+                "version_bytes_reported": inner.get("bytes"),
+            }
+        )
+        return None
+
+    return Contender(
+        name="grove-append",
+        role="grove",
+        description="`mlgrove data add t v2.parquet --key id` after v1 was committed (untimed)",
+        command=lambda rep: [
+            str(GROVE),
+            "data",
+            "add",
+            "t",
+            str(appended.path),
+            "--key",
+            "id",
+            "--json",
+        ],
+        setup=setup,
+        verify=verify,
+        cleanup=lambda rep: remove_tree(workspace),
+        env=grove_env(workspace),
+        cwd=workspace,
+    )
+
+
+def _dvc_readd(dvc: DvcRepo, base: Table, appended: Table, growth: list[dict]) -> Contender:
+    target = dvc.repo / "table.parquet"
+    before: dict[str, int] = {}
+
+    def setup(rep: int) -> None:
+        dvc.fresh()
+        link_or_copy(base.path, target)
+        dvc.run("add", "-q", target.name)
+        before["bytes"] = dvc.cache_bytes()[1]
+        link_or_copy(appended.path, target)
+
+    def verify(rep: int, inner: dict[str, Any] | None) -> str | None:
+        files, after = dvc.cache_bytes()
+        if files != 2:
+            return f"DVC cache holds {files} files (expected 2: v1 and v2)"
+        growth.append(
+            {
+                "cache_before_bytes": before["bytes"],
+                "cache_after_bytes": after,
+                "cache_growth_bytes": after - before["bytes"],
+            }
+        )
+        return None
+
+    return Contender(
+        name="dvc-readd",
+        role="peer",
+        description="`dvc add table.parquet` again after replacing v1 by v2 (v1 added untimed)",
+        command=lambda rep: [dvc.dvc, "add", "-q", target.name],
+        setup=setup,
+        verify=verify,
+        cleanup=lambda rep: dvc.clean(),
+        env=dvc.env,
+        cwd=dvc.repo,
+        unavailable=None if dvc.peer.available else (dvc.peer.reason or "not installed"),
+    )
+
+
+def _median(values: list[float | int | None]) -> float | None:
+    kept = [v for v in values if v is not None]
+    return statistics.median(kept) if kept else None
+
+
+def run(scale: str, reps: int, skip_peers: bool = False) -> dict:
+    check_reps(reps)
+    rows = SCALES[scale]
+    work = DATA_DIR / f"{NAME}-{scale}"
+    started = time.perf_counter()
+
+    peer = ensure_peer("dvc", DVC_REQUIREMENTS, report_versions=DVC_VERSIONS, skip=skip_peers)
+    if not peer.available:
+        print(f"  peer dvc unavailable: {peer.reason}", flush=True)
+    tables = DATA_DIR / "tables"
+    base = make_table(tables / f"table-{rows}.parquet", rows=rows, seed=SEED)
+    appended = make_appended(base, tables / f"table-{rows}-append1pct.parquet", fraction=FRACTION)
+    warm = lambda: warm_read([base.path, appended.path])  # noqa: E731
+    warm()
+
+    grove_growth: list[dict] = []
+    dvc_growth: list[dict] = []
+    dvc = DvcRepo(peer, work / "dvc-repo", work)
+    contenders = [
+        grove_add_contender(base, work / "grove-first-ws", name="grove-first"),
+        _grove_append(base, appended, work / "grove-append-ws", grove_growth),
+        dvc_add_contender(dvc, base, name="dvc-first"),
+        _dvc_readd(dvc, base, appended, dvc_growth),
+    ]
+    measured = run_alternating(contenders, reps, prewarm=warm)
+    ratios = compute_ratios(
+        measured,
+        [
+            ("grove-append/grove-first", "grove-append", "grove-first"),
+            ("dvc-readd/dvc-first", "dvc-readd", "dvc-first"),
+            ("dvc-readd/grove-append", "dvc-readd", "grove-append"),
+        ],
+    )
+    print_table(measured, ratios)
+
+    first_bytes = _median([i.get("new_bytes") for i in measured["grove-first"].inner])
+    g_new = _median([g["new_bytes_reported"] for g in grove_growth])
+    g_disk = _median([g["store_growth_bytes"] for g in grove_growth])
+    g_before = _median([g["store_before_bytes"] for g in grove_growth])
+    d_growth = _median([g["cache_growth_bytes"] for g in dvc_growth])
+    d_before = _median([g["cache_before_bytes"] for g in dvc_growth])
+    storage = {
+        "grove_first_new_bytes": first_bytes,
+        "grove_append_new_bytes_reported": g_new,
+        "grove_append_store_growth_bytes": g_disk,
+        "grove_extra_storage_fraction": round(g_new / first_bytes, 4)
+        if g_new and first_bytes
+        else None,
+        "grove_extra_storage_fraction_on_disk": round(g_disk / g_before, 4)
+        if g_disk and g_before
+        else None,
+        "dvc_cache_growth_bytes": d_growth,
+        "dvc_extra_storage_fraction": round(d_growth / d_before, 4)
+        if d_growth and d_before
+        else None,
+        "per_rep": {"grove": grove_growth, "dvc": dvc_growth},
+    }
+    time_ratio = ratios["grove-append/grove-first"]["wall"]
+    frac = storage["grove_extra_storage_fraction"]
+    target = {
+        "applies_at_this_scale": scale == "full",
+        "time": {
+            "target": "second commit ≤ 10% of the first commit's time",
+            "ratio": time_ratio,
+            "met": None if time_ratio is None else time_ratio <= 0.10,
+        },
+        "storage": {
+            "target": "≤ 5% extra storage",
+            "fraction": frac,
+            "met": None if frac is None else frac <= 0.05,
+        },
+    }
+    for key in ("time", "storage"):
+        t = target[key]
+        word = "n/a" if t["met"] is None else ("MET" if t["met"] else "NOT met")
+        print(f"  target {t['target']}: {t.get('ratio', t.get('fraction'))} → {word}")
+    print(
+        f"  storage: Grove +{g_new} B reported ({frac}), +{g_disk} B on disk; "
+        f"DVC cache +{d_growth} B ({storage['dvc_extra_storage_fraction']})",
+        flush=True,
+    )
+    payload = {
+        "scale": scale,
+        "params": {
+            "rows": rows,
+            "appended_rows": appended.rows - rows,
+            "seed": SEED,
+            "parquet_bytes": {"v1": base.bytes, "v2": appended.bytes},
+            "reps": reps,
+            "order": [c.name for c in contenders],
+        },
+        "machine": machine_facts(),
+        "grove": {**grove_facts(MEASURED_SOURCES), "libraries": grove_versions()},
+        "peers": {"dvc": peer.facts()},
+        "contenders": {name: m.summary() for name, m in measured.items()},
+        "ratios": ratios,
+        "storage": storage,
+        "target": target,
+        "elapsed_s": round(time.perf_counter() - started, 1),
+    }
+    path = write_results(NAME, scale, payload)
+    print(f"  results → {path.relative_to(ROOT)}", flush=True)
+    return payload
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog=f"python -m benchmarks.{NAME}", description=DESCRIPTION)
+    add_common_args(parser)
+    args = parser.parse_args(argv)
+    run(args.scale, args.reps, skip_peers=args.skip_peers)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
