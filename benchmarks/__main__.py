@@ -1,0 +1,48 @@
+"""``python -m benchmarks --scale small|full [--only NAME] [--list]``: run the scenarios."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+import time
+
+from benchmarks import SCENARIOS
+from benchmarks._harness import add_common_args
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks", description="Run Grove's side-by-side benchmarks."
+    )
+    add_common_args(parser)
+    parser.add_argument(
+        "--only", action="append", metavar="NAME", help="run only this scenario (repeatable)"
+    )
+    parser.add_argument("--list", action="store_true", help="list the scenarios and exit")
+    args = parser.parse_args(argv)
+
+    if args.list:
+        for name in SCENARIOS:
+            module = importlib.import_module(f"benchmarks.{name}")
+            print(f"{name:<16} {module.DESCRIPTION}")
+        return 0
+
+    chosen = list(SCENARIOS)
+    if args.only:
+        unknown = sorted(set(args.only) - set(SCENARIOS))
+        if unknown:
+            parser.error(f"unknown scenario(s) {', '.join(unknown)}; known: {', '.join(SCENARIOS)}")
+        chosen = [name for name in SCENARIOS if name in args.only]
+
+    started = time.perf_counter()
+    for name in chosen:
+        module = importlib.import_module(f"benchmarks.{name}")
+        print(f"\n=== {name} (scale {args.scale}) — {module.DESCRIPTION}", flush=True)
+        module.run(scale=args.scale, reps=args.reps, skip_peers=args.skip_peers)
+    print(f"\nall scenarios done in {time.perf_counter() - started:.0f} s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
