@@ -105,6 +105,25 @@ def version_value(
     )
 
 
+def existing_dataset_row(
+    session: Session, ctx: Context, project: str | None, name: str
+) -> DatasetRow | None:
+    """The dataset a commit would add to, or None when the commit will create it (also
+    when the workspace has no project yet: the commit then makes ``default``)."""
+    if project is None and session.scalar(select(ProjectRow.id).limit(1)) is None:
+        return None
+    return find_dataset_row(session, resolve_project(session, ctx, project).id, name)
+
+
+def latest_version_row(session: Session, dataset_id: int) -> DatasetVersionRow | None:
+    return session.scalar(
+        select(DatasetVersionRow)
+        .where(DatasetVersionRow.dataset_id == dataset_id)
+        .order_by(DatasetVersionRow.number.desc())
+        .limit(1)
+    )
+
+
 def find_dataset_row(session: Session, project_id: int, name: str) -> DatasetRow | None:
     return session.scalar(
         select(DatasetRow).where(DatasetRow.project_id == project_id, DatasetRow.name == name)

@@ -45,7 +45,7 @@ from mlgrove.filesets.walk import FileStat, Walk, walk
 from mlgrove.services import audit, lineage, objects
 from mlgrove.services import datasets as ds_service
 from mlgrove.services.context import Context
-from mlgrove.store.models import DatasetRow, DatasetVersionRow, ProjectRow
+from mlgrove.store.models import DatasetRow, DatasetVersionRow
 from mlgrove.store.objects import Stored, hash_bytes
 
 __all__ = ["add_folder", "checkout", "diff_files", "list_files", "status"]
@@ -72,14 +72,13 @@ def add_folder(
     ctx.require(Action.WRITE_DATA)
     names.name(name, "dataset")
     with ctx.db.read() as s:
-        proj = ds_service.resolve_project(s, ctx, project) if project or _has_projects(s) else None
-        existing = ds_service.find_dataset_row(s, proj.id, name) if proj else None
+        existing = ds_service.existing_dataset_row(s, ctx, project, name)
         if existing is not None and existing.kind != DatasetKind.FILES:
             raise InvalidInput(
                 f"{name!r} is a table dataset; a folder of files cannot be added to it",
                 hint="give the file dataset another name",
             )
-        parent = _latest(s, existing.id) if existing else None
+        parent = ds_service.latest_version_row(s, existing.id) if existing else None
         grandparent = _number(s, parent.parent_id) if parent else None
 
     started = time.time_ns()
@@ -129,7 +128,7 @@ def add_folder(
             ds = ds_service.create_dataset_row(s, ctx, proj, name, DatasetKind.FILES, [], None)
         elif ds.kind != DatasetKind.FILES:
             raise InvalidInput(f"{name!r} is a table dataset; a folder cannot be added to it")
-        current = _latest(s, ds.id)
+        current = ds_service.latest_version_row(s, ds.id)
         _check_no_one_else_committed(name, current, parent)
         number = (
             s.scalar(
@@ -426,22 +425,9 @@ def _nothing_to_commit(
     ctx: Context, name: str, parent: DatasetVersionRow, grandparent: int | None
 ) -> Version:
     with ctx.db.read() as s:
-        current = _latest(s, parent.dataset_id)
+        current = ds_service.latest_version_row(s, parent.dataset_id)
     _check_no_one_else_committed(name, current, parent)
     return ds_service.version_value(parent, name, grandparent, with_stats=True)
-
-
-def _has_projects(s: Session) -> bool:
-    return s.scalar(select(ProjectRow.id).limit(1)) is not None
-
-
-def _latest(s: Session, dataset_id: int) -> DatasetVersionRow | None:
-    return s.scalar(
-        select(DatasetVersionRow)
-        .where(DatasetVersionRow.dataset_id == dataset_id)
-        .order_by(DatasetVersionRow.number.desc())
-        .limit(1)
-    )
 
 
 def _number(s: Session, version_id: int | None) -> int | None:

@@ -30,7 +30,7 @@ from mlgrove.services import audit, lineage, objects
 from mlgrove.services import datasets as ds_service
 from mlgrove.services import splits as split_service
 from mlgrove.services.context import Context
-from mlgrove.store.models import DatasetVersionRow, ProjectRow, TableChunkRow
+from mlgrove.store.models import DatasetVersionRow, TableChunkRow
 from mlgrove.store.objects import Stored
 from mlgrove.tabular import chunks as chunkio
 from mlgrove.tabular import readers
@@ -192,8 +192,7 @@ def commit(
     """
     ctx.require(Action.WRITE_DATA)
     with ctx.db.read() as s:
-        proj = ds_service.resolve_project(s, ctx, project) if project or _has_projects(s) else None
-        existing = ds_service.find_dataset_row(s, proj.id, name) if proj else None
+        existing = ds_service.existing_dataset_row(s, ctx, project, name)
         if existing is not None and existing.kind != DatasetKind.TABLE:
             raise InvalidInput(f"{name!r} is a file dataset; tables cannot be added to it")
         key_columns = list(existing.key_columns) if existing else list(key or [])
@@ -203,7 +202,7 @@ def commit(
                 hint="keys are fixed when a dataset is created; make a new dataset for another key",
             )
         label_column = label or (existing.label_column if existing else None)
-        parent = _latest(s, existing.id) if existing else None
+        parent = ds_service.latest_version_row(s, existing.id) if existing else None
         parent_schema = list(parent.schema_json) if parent else None
 
     known_cache: dict[str, TableChunkRow | None] = {}
@@ -253,7 +252,7 @@ def commit(
             ds = ds_service.create_dataset_row(
                 s, ctx, proj, name, DatasetKind.TABLE, key_columns, label_column
             )
-        current = _latest(s, ds.id)
+        current = ds_service.latest_version_row(s, ds.id)
         if (current.id if current else None) != (parent.id if parent else None):
             raise Conflict(
                 f"someone else committed a new version of {name!r} meanwhile",
@@ -328,19 +327,6 @@ def _index_chunks(session: Session, refs: Sequence[ChunkRef]) -> None:
             insert(TableChunkRow).on_conflict_do_nothing(index_elements=["content_id"]),
             rows[i : i + 1000],
         )
-
-
-def _has_projects(session: Session) -> bool:
-    return session.scalar(select(ProjectRow.id).limit(1)) is not None
-
-
-def _latest(session: Session, dataset_id: int) -> DatasetVersionRow | None:
-    return session.scalar(
-        select(DatasetVersionRow)
-        .where(DatasetVersionRow.dataset_id == dataset_id)
-        .order_by(DatasetVersionRow.number.desc())
-        .limit(1)
-    )
 
 
 def known_chunks(ctx: Context, content_ids: Sequence[str]) -> dict[str, str]:
