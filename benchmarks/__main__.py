@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 import time
 
-from benchmarks import SCENARIOS
+from benchmarks import scenarios
 from benchmarks._harness import add_common_args
 
 
@@ -22,22 +21,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="list the scenarios and exit")
     args = parser.parse_args(argv)
 
+    found = scenarios()
     if args.list:
-        for name in SCENARIOS:
-            module = importlib.import_module(f"benchmarks.{name}")
-            print(f"{name:<16} {module.DESCRIPTION}")
+        for name, module in found.items():
+            print(f"{name:<18} {module.DESCRIPTION}")
         return 0
 
-    chosen = list(SCENARIOS)
+    chosen = list(found)
     if args.only:
-        unknown = sorted(set(args.only) - set(SCENARIOS))
+        unknown = sorted(set(args.only) - set(found))
         if unknown:
-            parser.error(f"unknown scenario(s) {', '.join(unknown)}; known: {', '.join(SCENARIOS)}")
-        chosen = [name for name in SCENARIOS if name in args.only]
+            parser.error(f"unknown scenario(s) {', '.join(unknown)}; known: {', '.join(found)}")
+        chosen = [name for name in found if name in args.only]
 
     started = time.perf_counter()
     for name in chosen:
-        module = importlib.import_module(f"benchmarks.{name}")
+        module = found[name]
         print(f"\n=== {name} (scale {args.scale}) — {module.DESCRIPTION}", flush=True)
         module.run(scale=args.scale, reps=args.reps, skip_peers=args.skip_peers)
     print(f"\nall scenarios done in {time.perf_counter() - started:.0f} s", flush=True)
