@@ -11,7 +11,7 @@ import sys
 import typer
 
 from mlgrove._version import __version__
-from mlgrove.cli import data_cmds, people_cmds, server_cmds, workspace_cmds
+from mlgrove.cli import data_cmds, people_cmds, server_cmds, tracking_cmds, workspace_cmds
 from mlgrove.cli.common import State
 from mlgrove.errors import GroveError
 
@@ -73,6 +73,7 @@ def main(
 
 workspace_cmds.register(app)
 data_cmds.register(app)
+tracking_cmds.register(app)
 people_cmds.register(app)
 server_cmds.register(app)
 

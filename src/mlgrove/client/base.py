@@ -8,10 +8,36 @@ from __future__ import annotations
 
 import abc
 from types import TracebackType
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from mlgrove.client.datasets import Datasets
+from mlgrove.client.tracking import Models, Runs
 from mlgrove.domain.people import AuditEvent, NewToken, Person, Project, Role, Team, TokenInfo
+from mlgrove.errors import InvalidInput
+
+T = TypeVar("T")
+
+
+class NotAvailable(Generic[T]):
+    """A feature area a client does not offer yet: reading it raises a clear error.
+
+    Implementations that offer the area assign an instance attribute, which takes
+    precedence over this (non-data) descriptor.
+    """
+
+    def __init__(self, area: str) -> None:
+        self.area = area
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: object, owner: type | None = None) -> T:
+        if obj is None:
+            return self  # type: ignore[return-value]  # the class attribute itself
+        raise InvalidInput(
+            f"{self.area} (grove.{self.name}) is not available over HTTP yet",
+            hint="connect to the workspace folder (embedded mode) to use it",
+        )
 
 
 class Client(abc.ABC):
@@ -21,6 +47,10 @@ class Client(abc.ABC):
     mode: str
     #: Versioned datasets: ``grove.datasets.add(...)``, ``.read(...)``, ``.diff(...)``.
     datasets: Datasets
+    #: Run tracking: ``with grove.runs.start(project) as run: run.log_metric(...)``.
+    runs = NotAvailable[Runs]("run tracking")
+    #: The model registry and evaluations: ``grove.models.register(...)``.
+    models = NotAvailable[Models]("the model registry")
 
     @abc.abstractmethod
     def health(self) -> dict[str, Any]:

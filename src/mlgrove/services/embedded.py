@@ -20,6 +20,7 @@ from mlgrove.domain.people import (
 from mlgrove.services import audit, people, projects, tokens
 from mlgrove.services.context import Context, Runtime
 from mlgrove.services.embedded_datasets import EmbeddedDatasets
+from mlgrove.services.embedded_tracking import EmbeddedModels, EmbeddedRuns
 from mlgrove.store import schema
 from mlgrove.store.repos import people as repo
 from mlgrove.workspace import find_workspace
@@ -32,6 +33,8 @@ class EmbeddedClient(Client):
         self.runtime = runtime
         self.ctx: Context = runtime.as_actor(actor)
         self.datasets = EmbeddedDatasets(self.ctx)
+        self.runs = EmbeddedRuns(self.ctx)
+        self.models = EmbeddedModels(self.ctx)
         self._owns_runtime = owns_runtime
 
     @classmethod
