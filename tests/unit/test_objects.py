@@ -109,3 +109,57 @@ def test_open_object_store_picks_by_url(tmp_path: Path) -> None:
     assert isinstance(open_object_store(str(tmp_path / "a")), LocalObjectStore)
     assert isinstance(open_object_store(f"file://{tmp_path / 'b'}"), LocalObjectStore)
     assert isinstance(open_object_store("memory://x"), FsspecObjectStore)
+
+
+def test_a_batch_publishes_objects_only_when_it_ends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = LocalObjectStore(tmp_path / "objects")
+    fsyncs: list[int] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (fsyncs.append(fd), real_fsync(fd))[1])
+    with store.batch():
+        stored = [store.put_bytes(f"object {i}".encode()) for i in range(50)]
+        again = store.put_bytes(b"object 7")
+        assert again.new is False  # deduplicated against the pending one
+        assert store.exists(stored[0].address)
+        with pytest.raises(ObjectMissing):  # not under its address yet
+            store.get_bytes(stored[0].address)
+        assert fsyncs == []  # no fsync per object inside a batch
+    assert [store.get_bytes(s.address) for s in stored[:2]] == [b"object 0", b"object 1"]
+    assert all(store.verify(s.address) == "ok" for s in stored)
+    assert list((tmp_path / "objects" / "tmp").iterdir()) == []
+
+
+def test_a_failed_batch_leaves_nothing(tmp_path: Path) -> None:
+    store = LocalObjectStore(tmp_path / "objects")
+
+    def crash_mid_batch() -> None:
+        with store.batch():
+            store.put_bytes(b"half of a commit")
+            raise RuntimeError("crash")
+
+    with pytest.raises(RuntimeError):
+        crash_mid_batch()
+    assert list(store.iter_addresses()) == []
+    assert list((tmp_path / "objects" / "tmp").iterdir()) == []
+
+
+def test_putting_a_file_we_hold_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = LocalObjectStore(tmp_path / "objects")
+    src = tmp_path / "f.bin"
+    src.write_bytes(b"x" * 10_000)
+    store.put_file(src)
+    opened: list[str] = []
+    real_open = open
+
+    def spy(file: object, mode: str = "r", *args: object, **kwargs: object) -> object:
+        if "w" in mode:
+            opened.append(str(file))
+        return real_open(file, mode, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr("builtins.open", spy)
+    assert store.put_file(src).new is False
+    assert opened == []

@@ -94,30 +94,33 @@ def add_folder(
             progress(len(walked.files))  # no file's stat changed: none needs reading
         return _nothing_to_commit(ctx, name, parent, grandparent)
 
-    parent_manifest = _load_manifest(ctx, parent.address) if parent else None
-    sink = _StoreSink(ctx, walked.root, parent_manifest)
-    scanned = hashing.scan(
-        walked.root,
-        walked.files,
-        lookup=cache.lookup,
-        sink=sink,
-        stored=sink.known,
-        progress=progress,
-    )
-    manifest = FileManifest(
-        FileEntry(f.path, address, f.size, f.executable)
-        for f, address in zip(walked.files, scanned.addresses, strict=True)
-    )
-    manifest_bytes = manifest.to_bytes()
-    manifest_address = hash_bytes(manifest_bytes)
-    for i in scanned.hashed:
-        cache.record(walked.files[i], scanned.addresses[i], observed_ns=started)
-    cache.keep_only(f.path for f in walked.files)
-    cache.set_snapshot(walked, manifest_address, observed_ns=started)
-    cache.save()
-    if parent is not None and manifest_address == parent.address:
-        return _nothing_to_commit(ctx, name, parent, grandparent)
-    manifest_stored = ctx.objects.put_bytes(manifest_bytes)
+    # One durability barrier for the whole folder instead of an fsync per file: the
+    # objects appear under their addresses when the block ends, before the DB records them.
+    with ctx.objects.batch():
+        parent_manifest = _load_manifest(ctx, parent.address) if parent else None
+        sink = _StoreSink(ctx, walked.root, parent_manifest)
+        scanned = hashing.scan(
+            walked.root,
+            walked.files,
+            lookup=cache.lookup,
+            sink=sink,
+            stored=sink.known,
+            progress=progress,
+        )
+        manifest = FileManifest(
+            FileEntry(f.path, address, f.size, f.executable)
+            for f, address in zip(walked.files, scanned.addresses, strict=True)
+        )
+        manifest_bytes = manifest.to_bytes()
+        manifest_address = hash_bytes(manifest_bytes)
+        for i in scanned.hashed:
+            cache.record(walked.files[i], scanned.addresses[i], observed_ns=started)
+        cache.keep_only(f.path for f in walked.files)
+        cache.set_snapshot(walked, manifest_address, observed_ns=started)
+        cache.save()
+        if parent is not None and manifest_address == parent.address:
+            return _nothing_to_commit(ctx, name, parent, grandparent)
+        manifest_stored = ctx.objects.put_bytes(manifest_bytes)
     new_objects = sink.stored()
     new_bytes = sum(st.size for st in new_objects if st.new)
 
