@@ -17,7 +17,6 @@ from sqlalchemy import select
 
 from mlgrove.domain.datasets import Dataset, DatasetKind, LineageEdge, Version
 from mlgrove.domain.people import Project
-from mlgrove.errors import NotFound
 from mlgrove.server.deps import context
 from mlgrove.server.web import charts
 from mlgrove.server.web.pages import render
@@ -324,21 +323,9 @@ def _sample(ctx: Context, ds: Dataset, v: Version) -> tuple[list[str], list[dict
     return list(first.schema.names), first.slice(0, SAMPLE_ROWS).to_pylist()
 
 
-def _version_row_id(ctx: Context, ds: Dataset, number: int) -> int:
-    # Lineage names a version by its database id, which Version does not carry yet.
-    with ctx.db.read() as s:
-        found = s.scalar(
-            select(DatasetVersionRow.id).where(
-                DatasetVersionRow.dataset_id == ds.id, DatasetVersionRow.number == number
-            )
-        )
-    if found is None:  # deleted between two reads
-        raise NotFound(f"dataset {ds.name!r} has no version v{number}")
-    return int(found)
-
-
 def _version_names(ctx: Context, ids: set[str]) -> dict[str, tuple[str, str, int]]:
-    """(project, dataset, number) of each dataset-version lineage node id."""
+    """(project, dataset, number) of each dataset-version lineage node id (a read-only
+    lookup: no service names lineage nodes yet)."""
     numeric = [int(i) for i in ids if i.isdigit()]
     if not numeric:
         return {}
@@ -365,7 +352,7 @@ def _lineage(
 ) -> tuple[list[EdgeView], int, charts.Graph | None]:
     """The edges around a version (the first ``LINEAGE_EDGES``), how many there are in
     all, and a picture of them when they are few enough to draw."""
-    me = str(_version_row_id(ctx, ds, v.number))
+    me = datasets.version_node(ctx, ds.name, v.name, ds.project)
     edges = lineage.edges_of(ctx, "dataset_version", me, depth=LINEAGE_DEPTH)
     version_ids = {
         node_id
