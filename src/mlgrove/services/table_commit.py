@@ -218,7 +218,7 @@ def commit(
         built = readers.read_with_retry(
             path, fmt, lambda src: _build(ctx, src, key_columns, label_column, known, progress)
         )
-        origin: tuple[str, str] = ("file", lineage.node_id(str(path.resolve())))
+        origin: tuple[str, str] | None = ("file", lineage.node_id(str(path.resolve())))
         st = path.stat()
         origin_detail: dict[str, Any] = {
             "size": st.st_size,
@@ -233,7 +233,9 @@ def commit(
     else:
         src = readers.from_object(data)
         built = _build(ctx, src, key_columns, label_column, known, progress)
-        origin, origin_detail = ("object", type(data).__name__), {}
+        # Named by content once the manifest exists (below): one shared "object" node
+        # would tie every in-memory commit in the lineage graph to every other.
+        origin, origin_detail = None, {"type": type(data).__name__}
 
     if parent_schema is not None:
         change = schemas.diff(parent_schema, built.manifest.schema)
@@ -290,6 +292,8 @@ def commit(
         node = ("dataset_version", str(row.id))
         if parent is not None:
             lineage.record(s, ("dataset_version", str(parent.id)), "parent", node)
+        if origin is None:
+            origin = ("object", f"{origin_detail['type']}:{manifest_stored.address[:16]}")
         lineage.record(s, origin, source.value, node, origin_detail)
         for kind, ident, relation in lineage_from:
             lineage.record(s, (kind, ident), relation, node)
