@@ -78,7 +78,8 @@ def test_diff_reports_changed_cells_and_schema(ctx: Context) -> None:
     table_commit.commit(ctx, "t", edited)
     d = table_diff.diff(ctx, "t", "v1", "v2")
     assert (d["added"], d["removed"], d["changed"]) == (0, 1, 1)
-    assert d["rows"]["changed"] == [
+    changed = d["rows"]["changed"]
+    assert [{k: c[k] for k in ("key", "columns", "before", "after")} for c in changed] == [
         {
             "key": {"id": 7},
             "columns": ["label"],
@@ -86,6 +87,12 @@ def test_diff_reports_changed_cells_and_schema(ctx: Context) -> None:
             "after": {"label": "refund"},
         }
     ]
+    assert changed[0]["row"] == {
+        "id": 7,
+        "text": "ticket 7 about login",
+        "label": "refund",
+        "score": 0.07,
+    }
     assert d["rows"]["removed"][0]["id"] == 8
     widened = edited.assign(lang="en")
     with pytest.raises(InvalidInput, match=r"columns changed since the last version: \+lang"):

@@ -90,6 +90,8 @@ def diff(
                 "columns": cols,
                 "before": {c: _plain(old_row.get(c)) for c in cols},
                 "after": {c: _plain(row.get(c)) for c in cols},
+                # The whole new row, so a reader sees the changed cells in context.
+                "row": {k: _plain(v) for k, v in row.items()},
             }
         )
     counts = result.counts()
