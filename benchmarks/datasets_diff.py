@@ -56,10 +56,12 @@ from benchmarks._harness import (
 from benchmarks._tables import (
     GROVE,
     ChangedPair,
+    Table,
     grove,
     grove_env,
     grove_init,
     grove_versions,
+    make_appended,
     make_changed,
     make_table,
     parquet_to_csv,
@@ -173,15 +175,27 @@ def _copy_workspace(pristine: Path, target: Path) -> None:
     shutil.copytree(pristine, target, copy_function=copy)
 
 
-def _prepare_grove(pair: ChangedPair, pristine: Path) -> None:
+def _prepare_grove(pair: ChangedPair, pristine: Path, appended: Table | None = None) -> None:
+    """v1 = the old table, v2 = the changed one, v3 (if given) = v1 + appended rows."""
     stamp = pristine / ".bench-prepared.json"
-    want = {"old": str(pair.old.path), "new": str(pair.new.path), "old_bytes": pair.old.bytes}
+    want = {
+        "old": str(pair.old.path),
+        "new": str(pair.new.path),
+        "old_bytes": pair.old.bytes,
+        "appended": str(appended.path) if appended else None,
+    }
     if stamp.exists() and json.loads(stamp.read_text()) == want:
-        return
+        try:  # still readable by this Grove (its schema may have moved on since)?
+            grove(pristine, "data", "log", "t", "--json")
+            return
+        except RuntimeError as exc:
+            print(f"  prepared workspace unusable, re-making it: {str(exc)[-200:]}")
     started = time.perf_counter()
     grove_init(pristine)
     grove(pristine, "data", "add", "t", pair.old.path, "--key", "id", "-m", "v1")
     grove(pristine, "data", "add", "t", pair.new.path, "--key", "id", "-m", "v2")
+    if appended is not None:
+        grove(pristine, "data", "add", "t", appended.path, "--key", "id", "-m", "v1 + 1%")
     stamp.write_text(json.dumps(want))
     print(f"  committed v1 and v2 to {pristine} in {time.perf_counter() - started:.1f} s")
 
@@ -189,9 +203,9 @@ def _prepare_grove(pair: ChangedPair, pristine: Path) -> None:
 class Checker:
     """Compares every run's counts with the generator's; shouts on a mismatch."""
 
-    def __init__(self, name: str, pair: ChangedPair) -> None:
+    def __init__(self, name: str, expected: dict[str, int]) -> None:
         self.name = name
-        self.expected = {"added": pair.added, "removed": pair.removed, "changed": pair.changed}
+        self.expected = expected
         self.mismatches: list[dict[str, Any]] = []
 
     def __call__(self, rep: int, inner: dict[str, Any] | None) -> str | None:
@@ -208,12 +222,21 @@ class Checker:
         return None
 
 
-def _grove_contender(name: str, pair: ChangedPair, pristine: Path, run_ws: Path, check: Checker):
+def _grove_contender(
+    name: str,
+    rows: int,
+    pristine: Path,
+    run_ws: Path,
+    check: Checker,
+    new: str = "v2",
+    role: Any = "grove",
+    note: str = "",
+) -> Contender:
     return Contender(
         name=name,
-        role="grove",
-        description=f"`mlgrove data diff t v1 v2 --json` ({pair.old.rows:,} rows, pre-committed)",
-        command=lambda rep: [str(GROVE), "data", "diff", "t", "v1", "v2", "--json"],
+        role=role,
+        description=f"{note}`mlgrove data diff t v1 {new} --json` ({rows:,} rows, pre-committed)",
+        command=lambda rep: [str(GROVE), "data", "diff", "t", "v1", new, "--json"],
         setup=lambda rep: _copy_workspace(pristine, run_ws),
         verify=check,
         cleanup=lambda rep: remove_tree(run_ws),
@@ -272,23 +295,30 @@ def run(scale: str, reps: int, skip_peers: bool = False) -> dict:
     cap = make_changed(
         cap_base, tables / f"table-{cap_rows}-changed1pct.parquet", fraction=FRACTION
     )
+    appended = make_appended(base, tables / f"table-{rows}-append1pct.parquet", fraction=FRACTION)
     cap_csv = (
         parquet_to_csv(cap.old, cap.old.path.with_suffix(".csv")),
         parquet_to_csv(cap.new, cap.new.path.with_suffix(".csv")),
     )
-    _prepare_grove(pair, work / "grove-pristine")
+    _prepare_grove(pair, work / "grove-pristine", appended)
     _prepare_grove(cap, work / "grove-pristine-capped")
     inputs = [pair.old.path, pair.new.path, cap.old.path, cap.new.path, *cap_csv]
     warm = lambda: warm_read(inputs)  # noqa: E731
     warm()
 
+    def expect(p: ChangedPair) -> dict[str, int]:
+        return {"added": p.added, "removed": p.removed, "changed": p.changed}
+
     checks = {
-        n: Checker(n, cap if "capped" in n or n == "daff" else pair)
+        n: Checker(n, expect(cap if "capped" in n or n == "daff" else pair))
         for n in ("grove-diff", "duckdb-join", "oxen-diff", "daff", "grove-diff-capped")
     }
+    checks["grove-diff-append"] = Checker(
+        "grove-diff-append", {"added": appended.rows - rows, "removed": 0, "changed": 0}
+    )
     contenders = [
         _grove_contender(
-            "grove-diff", pair, work / "grove-pristine", work / "grove-run", checks["grove-diff"]
+            "grove-diff", rows, work / "grove-pristine", work / "grove-run", checks["grove-diff"]
         ),
         _peer_contender(
             "duckdb-join",
@@ -319,10 +349,20 @@ def run(scale: str, reps: int, skip_peers: bool = False) -> dict:
         ),
         _grove_contender(
             "grove-diff-capped",
-            cap,
+            cap_rows,
             work / "grove-pristine-capped",
             work / "grove-run-capped",
             checks["grove-diff-capped"],
+        ),
+        _grove_contender(
+            "grove-diff-append",
+            rows,
+            work / "grove-pristine",
+            work / "grove-run-append",
+            checks["grove-diff-append"],
+            new="v3",
+            role="diagnostic",
+            note="DIAGNOSTIC, clustered change (v3 = v1 + 1% appended rows, most chunks shared): ",
         ),
     ]
     measured = run_alternating(contenders, reps, prewarm=warm)
@@ -334,7 +374,10 @@ def run(scale: str, reps: int, skip_peers: bool = False) -> dict:
             (f"daff/grove at {cap_rows:,} rows", "daff", "grove-diff-capped"),
         ],
     )
-    print_table(measured, ratios)
+    diagnostic = compute_ratios(
+        measured, [("grove-diff-append/grove-diff", "grove-diff-append", "grove-diff")]
+    )
+    print_table(measured, {**ratios, **diagnostic})
     mismatches = {n: c.mismatches for n, c in checks.items() if c.mismatches}
     if mismatches:
         print(f"  !!!!! COUNT MISMATCHES: {json.dumps(mismatches)}", flush=True)
@@ -391,6 +434,7 @@ def run(scale: str, reps: int, skip_peers: bool = False) -> dict:
         "grove_chunks": grove_inner[0].get("chunks") if grove_inner else None,
         "count_mismatches": mismatches,
         "ratios": ratios,
+        "diagnostic_ratios": diagnostic,
         "target": target,
         "elapsed_s": round(time.perf_counter() - started, 1),
     }
