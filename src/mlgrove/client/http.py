@@ -17,6 +17,7 @@ import httpx
 from mlgrove import errors
 from mlgrove.client.base import Client
 from mlgrove.client.remote_datasets import RemoteDatasets
+from mlgrove.client.remote_tracking import RemoteModels, RemoteRuns
 from mlgrove.domain.people import AuditEvent, NewToken, Person, Project, Role, Team, TokenInfo
 
 API = "/api/v1"
@@ -123,6 +124,8 @@ class RemoteClient(Client):
             base_url=self.base_url, headers=headers, transport=transport, timeout=timeout
         )
         self.datasets = RemoteDatasets(self)
+        self.runs = RemoteRuns(self)
+        self.models = RemoteModels(self)
 
     def _unreachable(self, exc: httpx.TransportError) -> errors.RemoteError:
         return errors.RemoteError(

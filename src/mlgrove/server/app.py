@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 
 from mlgrove._version import __version__
 from mlgrove.server import errors
-from mlgrove.server.api import datasets, objects, people, system, tokens
+from mlgrove.server.api import datasets, objects, people, system, tokens, tracking
 from mlgrove.server.deps import CSRF_COOKIE
 from mlgrove.server.web import data_views, views
 from mlgrove.server.web.headers import add_security_headers
@@ -42,7 +42,14 @@ def create_app(runtime: Runtime) -> FastAPI:
         return html
 
     app.state.runtime = runtime
-    for router in (system.router, people.router, tokens.router, datasets.router, objects.router):
+    for router in (
+        system.router,
+        people.router,
+        tokens.router,
+        datasets.router,
+        objects.router,
+        tracking.router,
+    ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(views.router)
     app.include_router(data_views.router)
