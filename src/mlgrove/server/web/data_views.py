@@ -401,7 +401,9 @@ def _graph_node(
     if kind == "file":
         return charts.GraphNode(key, os.path.basename(node_id) or node_id, "file", title=node_id)
     if kind == "object":
-        return charts.GraphNode(key, node_id, "in-memory object", title=f"an in-memory {node_id}")
+        # Ids read "Table:<content prefix>": show the type, keep the whole id as the title.
+        type_name = node_id.split(":", 1)[0]
+        return charts.GraphNode(key, type_name, "in-memory object", title=f"an in-memory {node_id}")
     return charts.GraphNode(key, node_id, kind.replace("_", " "), title=key)
 
 
