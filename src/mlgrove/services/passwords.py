@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import functools
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from mlgrove.domain import names
 
 _hasher = PasswordHasher()
-# Verifying against this when the user does not exist keeps the timing the same, so a
-# login form does not reveal which usernames exist.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    # Verifying against this when the user does not exist keeps the timing the same, so
+    # a login form does not reveal which usernames exist. Made on first use, not at
+    # import: every CLI command imports this module, few verify a password.
+    return str(_hasher.hash("not-a-real-password"))
 
 
 def hash_password(password: str) -> str:
@@ -20,7 +27,7 @@ def hash_password(password: str) -> str:
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
         return (
-            bool(_hasher.verify(password_hash or _DUMMY_HASH, password))
+            bool(_hasher.verify(password_hash or _dummy_hash(), password))
             and password_hash is not None
         )
     except (VerificationError, InvalidHashError):

@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -62,6 +61,8 @@ def _fixed_width(arr: pa.Array) -> np.ndarray:
 
 
 def _strings(arr: pa.Array) -> np.ndarray:
+    import pandas as pd  # its SipHash kernel; imported only when text is hashed
+
     encoded = arr.dictionary_encode()
     uniques = encoded.dictionary.to_numpy(zero_copy_only=False)
     per_unique = (
@@ -77,6 +78,8 @@ def _strings(arr: pa.Array) -> np.ndarray:
 
 
 def _fallback(arr: pa.Array) -> np.ndarray:
+    import pandas as pd
+
     # Nested and other exotic types: hash a canonical text form. Slow, but rare.
     texts = np.array([repr(v) for v in arr.to_pylist()], dtype=object)
     result: np.ndarray = pd.util.hash_array(texts, categorize=True).astype(np.uint64)
