@@ -66,7 +66,8 @@ def test_appending_stores_little_and_diff_skips_identical_chunks(ctx: Context) -
     same = table_commit.commit(
         ctx, "big", pd.concat([base, tickets(2000, start=10**6)]), message="no change"
     )
-    assert same.new_bytes == 0
+    assert (same.name, same.address) == ("v2", v2.address)  # nothing changed: no v3
+    assert [v.name for v in ds.log(ctx, "big")] == ["v2", "v1"]
 
 
 def test_diff_reports_changed_cells_and_schema(ctx: Context) -> None:

@@ -153,7 +153,7 @@ def add(
     if as_json:
         _emit(_version_json(v))
         return
-    if path.is_dir() and v.new_bytes == 0 and v.created_at < started:
+    if v.created_at < started:  # the latest version, returned unchanged
         out.print(f"{v.dataset}: nothing changed since {v.name}; no new version made")
         return
     out.print(

@@ -31,7 +31,7 @@ from mlgrove.services import datasets as ds_service
 from mlgrove.services import splits as split_service
 from mlgrove.services.context import Context
 from mlgrove.store.models import DatasetVersionRow, TableChunkRow
-from mlgrove.store.objects import Stored
+from mlgrove.store.objects import Stored, hash_bytes
 from mlgrove.tabular import chunks as chunkio
 from mlgrove.tabular import readers
 from mlgrove.tabular import schema as schemas
@@ -201,7 +201,8 @@ def commit(
                 f"dataset {name!r} is keyed by {key_columns or 'row content'}, not {list(key)}",
                 hint="keys are fixed when a dataset is created; make a new dataset for another key",
             )
-        label_column = label or (existing.label_column if existing else None)
+        existing_label = existing.label_column if existing else None
+        label_column = label or existing_label
         parent = ds_service.latest_version_row(s, existing.id) if existing else None
         parent_schema = list(parent.schema_json) if parent else None
 
@@ -245,6 +246,14 @@ def commit(
                 hint="if this is intended, add again with --allow-schema-change",
             )
     manifest_bytes = built.manifest.to_bytes()
+    if (
+        parent is not None
+        and hash_bytes(manifest_bytes) == parent.address
+        and not (label and label != existing_label)
+    ):
+        # The same rows as the latest version: like `git commit` with nothing staged,
+        # no new version (the history stays meaningful); the latest is returned.
+        return _unchanged(ctx, name, parent, project)
     manifest_stored = ctx.objects.put_bytes(manifest_bytes)
 
     with ctx.db.write() as s:
@@ -309,6 +318,17 @@ def commit(
         return ds_service.version_value(
             row, name, parent.number if parent else None, with_stats=True
         )
+
+
+def _unchanged(ctx: Context, name: str, parent: DatasetVersionRow, project: str | None) -> Version:
+    with ctx.db.read() as s:
+        current = ds_service.latest_version_row(s, parent.dataset_id)
+        if current is None or current.id != parent.id:
+            raise Conflict(
+                f"someone else committed a new version of {name!r} meanwhile",
+                hint="add again: your data will be compared with their version",
+            )
+    return ds_service.show(ctx, name, f"v{parent.number}", project)
 
 
 def _index_chunks(session: Session, refs: Sequence[ChunkRef]) -> None:
