@@ -24,13 +24,10 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
-import httpx
-
+from mlgrove.client import wire
 from mlgrove.client.datasets import Datasets
 from mlgrove.domain.datasets import Dataset, DatasetKind, Split, Version
 from mlgrove.errors import InvalidInput
@@ -47,7 +44,6 @@ WINDOW_CHUNKS = 16
 WINDOW_ROWS = 1 << 20
 UPLOAD_THREADS = 4
 #: Committing re-reads every chunk on the server; big tables take a while.
-SLOW = httpx.Timeout(30.0, read=3600.0, write=600.0)
 
 Progress = Callable[[int], None]
 
@@ -64,18 +60,6 @@ class UploadStats:
     sent_bytes: int = 0
 
 
-def _q(text: str) -> str:
-    return quote(text, safe="")
-
-
-def _params(**values: Any) -> dict[str, Any]:
-    return {k: v for k, v in values.items() if v is not None}
-
-
-def _dt(value: str) -> datetime:
-    return datetime.fromisoformat(value)
-
-
 def _dataset(d: dict[str, Any]) -> Dataset:
     return Dataset(
         id=d["id"],
@@ -85,7 +69,7 @@ def _dataset(d: dict[str, Any]) -> Dataset:
         key_columns=list(d["key_columns"]),
         label_column=d["label_column"],
         description=d["description"],
-        created_at=_dt(d["created_at"]),
+        created_at=wire.parse_time(d["created_at"]),
     )
 
 
@@ -102,7 +86,7 @@ def _version(d: dict[str, Any]) -> Version:
         bytes=d["bytes"],
         new_bytes=d["new_bytes"],
         schema=list(d["schema"]),
-        created_at=_dt(d["created_at"]),
+        created_at=wire.parse_time(d["created_at"]),
         stats=dict(d["stats"]),
     )
 
@@ -115,7 +99,7 @@ def _split(d: dict[str, Any]) -> Split:
         origin=d["origin"],
         moved_rows=d["moved_rows"],
         created_by=d["created_by"],
-        created_at=_dt(d["created_at"]),
+        created_at=wire.parse_time(d["created_at"]),
     )
 
 
@@ -180,13 +164,7 @@ class _Uploader:
         new = {c: t for c, t in zip(cids, tables, strict=True) if c not in self._resolved}
         encoded = dict(zip(new, self.pool.map(chunkio.encode, new.values()), strict=True))
         addresses = {c: _address(data) for c, data in encoded.items()}
-        missing: set[str] = set()
-        if addresses:
-            missing = set(
-                self.client._call(
-                    "POST", "/objects/missing", json={"addresses": list(set(addresses.values()))}
-                )["missing"]
-            )
+        missing = wire.missing_objects(self.client, addresses.values())
         self.stats.present += sum(1 for c in new if addresses[c] not in missing)
         sends = {addresses[c]: encoded[c] for c in new if addresses[c] in missing}
         for size in self.pool.map(lambda item: self._put(*item), sends.items()):
@@ -196,13 +174,7 @@ class _Uploader:
         self.listed.extend((c, self._resolved[c]) for c in cids)
 
     def _put(self, address: str, data: bytes) -> int:
-        self.client._call(
-            "PUT",
-            f"/objects/{address}",
-            content=data,
-            headers={"Content-Type": "application/octet-stream"},
-            timeout=SLOW,
-        )
+        wire.put_object(self.client, address, data, len(data))
         return len(data)
 
 
@@ -252,7 +224,7 @@ class RemoteDatasets(Datasets):
         self.last_upload: UploadStats | None = None
 
     def _path(self, name: str, *rest: str) -> str:
-        return "/".join(["/datasets", _q(name), *(_q(r) for r in rest)])
+        return "/".join(["/datasets", wire.q(name), *(wire.q(r) for r in rest)])
 
     def add(
         self,
@@ -306,19 +278,19 @@ class RemoteDatasets(Datasets):
             "project": project,
         }
         return _version(
-            self._client._call("POST", self._path(name, "versions"), json=body, timeout=SLOW)
+            self._client._call("POST", self._path(name, "versions"), json=body, timeout=wire.SLOW)
         )
 
     def list(self, project: str | None = None) -> builtins.list[tuple[Dataset, Version | None]]:
         return [
             (_dataset(d["dataset"]), _version(d["latest"]) if d["latest"] else None)
-            for d in self._client._call("GET", "/datasets", params=_params(project=project))
+            for d in self._client._call("GET", "/datasets", params=wire.params(project=project))
         ]
 
     def log(
         self, name: str, *, project: str | None = None, limit: int = 100
     ) -> builtins.list[Version]:
-        params = _params(project=project, limit=limit)
+        params = wire.params(project=project, limit=limit)
         return [
             _version(d)
             for d in self._client._call("GET", self._path(name, "versions"), params=params)
@@ -326,7 +298,7 @@ class RemoteDatasets(Datasets):
 
     def show(self, name: str, version: str = "latest", *, project: str | None = None) -> Version:
         path = self._path(name, "versions", version)
-        return _version(self._client._call("GET", path, params=_params(project=project)))
+        return _version(self._client._call("GET", path, params=wire.params(project=project)))
 
     def read(
         self,
@@ -339,8 +311,8 @@ class RemoteDatasets(Datasets):
         import pyarrow.ipc as ipc
 
         path = self._path(name, "versions", version, "rows")
-        params = _params(project=project, split=split)
-        with self._client._stream("GET", path, params=params, timeout=SLOW) as response:
+        params = wire.params(project=project, split=split)
+        with self._client._stream("GET", path, params=params, timeout=wire.SLOW) as response:
             # Buffered: Arrow expects read(n) to give n bytes unless the stream ends.
             body = io.BufferedReader(_BodyReader(response.iter_bytes()), 1 << 20)
             reader = ipc.open_stream(body)
@@ -356,9 +328,11 @@ class RemoteDatasets(Datasets):
         limit: int = 50,
         offset: int = 0,
     ) -> dict[str, Any]:
-        params = _params(project=project, limit=limit, offset=offset, **{"from": old, "to": new})
+        params = wire.params(
+            project=project, limit=limit, offset=offset, **{"from": old, "to": new}
+        )
         result: dict[str, Any] = self._client._call(
-            "GET", self._path(name, "diff"), params=params, timeout=SLOW
+            "GET", self._path(name, "diff"), params=params, timeout=wire.SLOW
         )
         return result
 
@@ -376,13 +350,13 @@ class RemoteDatasets(Datasets):
         path = self._path(name, "versions", version, "split")
         return _split(
             self._client._call(
-                "POST", path, json=body, params=_params(project=project), timeout=SLOW
+                "POST", path, json=body, params=wire.params(project=project), timeout=wire.SLOW
             )
         )
 
     def leakage(self, name: str, version: str, *, project: str | None = None) -> dict[str, Any]:
         path = self._path(name, "versions", version, "leakage")
         result: dict[str, Any] = self._client._call(
-            "GET", path, params=_params(project=project), timeout=SLOW
+            "GET", path, params=wire.params(project=project), timeout=wire.SLOW
         )
         return result

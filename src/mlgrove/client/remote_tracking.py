@@ -14,14 +14,10 @@ from __future__ import annotations
 import builtins
 import json
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
-import httpx
-
-from mlgrove.client import run_env
+from mlgrove.client import run_env, wire
 from mlgrove.client.tracking import (
     FLUSH_INTERVAL,
     FLUSH_POINTS,
@@ -51,20 +47,7 @@ if TYPE_CHECKING:
     from mlgrove.client.http import RemoteClient
 
 #: A batch of tens of thousands of points, or an artifact upload, may take a while.
-SLOW = httpx.Timeout(30.0, read=600.0, write=600.0)
 BLOCK = 1 << 20
-
-
-def _q(text: str) -> str:
-    return quote(text, safe="")
-
-
-def _params(**values: Any) -> dict[str, Any]:
-    return {k: v for k, v in values.items() if v is not None}
-
-
-def _dt(value: str) -> datetime:
-    return datetime.fromisoformat(value)
 
 
 def _json(body: Any) -> dict[str, Any]:
@@ -77,7 +60,10 @@ def _json(body: Any) -> dict[str, Any]:
 
 def _artifact(d: dict[str, Any]) -> RunArtifact:
     return RunArtifact(
-        path=d["path"], address=d["address"], size=d["size"], created_at=_dt(d["created_at"])
+        path=d["path"],
+        address=d["address"],
+        size=d["size"],
+        created_at=wire.parse_time(d["created_at"]),
     )
 
 
@@ -100,8 +86,8 @@ def _run(d: dict[str, Any]) -> Run:
         params=dict(d["params"]),
         tags=dict(d["tags"]),
         author=d["author"],
-        started_at=_dt(d["started_at"]),
-        ended_at=_dt(d["ended_at"]) if d["ended_at"] else None,
+        started_at=wire.parse_time(d["started_at"]),
+        ended_at=wire.parse_time(d["ended_at"]) if d["ended_at"] else None,
         git_commit=d["git_commit"],
         git_dirty=d["git_dirty"],
         python_version=d["python_version"],
@@ -121,7 +107,7 @@ def _version(d: dict[str, Any]) -> ModelVersion:
         artifact=d["artifact"],
         address=d["address"],
         created_by=d["created_by"],
-        created_at=_dt(d["created_at"]),
+        created_at=wire.parse_time(d["created_at"]),
         aliases=list(d["aliases"]),
     )
 
@@ -132,7 +118,7 @@ def _event(d: dict[str, Any]) -> AliasEvent:
         from_version=d["from_version"],
         to_version=d["to_version"],
         actor=d["actor"],
-        at=_dt(d["at"]),
+        at=wire.parse_time(d["at"]),
     )
 
 
@@ -141,7 +127,7 @@ def _model(d: dict[str, Any]) -> Model:
         id=d["id"],
         project=d["project"],
         name=d["name"],
-        created_at=_dt(d["created_at"]),
+        created_at=wire.parse_time(d["created_at"]),
         aliases=dict(d["aliases"]),
         versions=[_version(v) for v in d["versions"]],
         alias_history=[_event(e) for e in d["alias_history"]],
@@ -162,7 +148,7 @@ def _evaluation(d: dict[str, Any]) -> Evaluation:
         test_set=_test_set(d["test_set"]),
         metrics={k: float(v) for k, v in d["metrics"].items()},
         created_by=d["created_by"],
-        created_at=_dt(d["created_at"]),
+        created_at=wire.parse_time(d["created_at"]),
     )
 
 
@@ -200,7 +186,9 @@ class RemoteRunBackend(RunBackend):
                 for p in points
             ]
         }
-        self._client._call("POST", self._run_path(run_id, "metrics"), timeout=SLOW, **_json(body))
+        self._client._call(
+            "POST", self._run_path(run_id, "metrics"), timeout=wire.SLOW, **_json(body)
+        )
 
     def log_params(self, run_id: int, params: dict[str, Any]) -> None:
         body = {"params": rules.text_values(params, "param")}
@@ -220,21 +208,13 @@ class RemoteRunBackend(RunBackend):
                 f"artifact {file} is not a file", hint="log the files in it one by one"
             )
         address = _hash_file(file)
-        missing = self._client._call("POST", "/objects/missing", json={"addresses": [address]})
-        if address in missing["missing"]:
-            self._client._call(
-                "PUT",
-                f"/objects/{address}",
-                content=_blocks(file),
-                headers={
-                    "Content-Type": "application/octet-stream",
-                    "Content-Length": str(file.stat().st_size),
-                },
-                timeout=SLOW,
-            )
+        if address in wire.missing_objects(self._client, [address]):
+            wire.put_object(self._client, address, _blocks(file), file.stat().st_size)
         body = {"name": name or file.name, "address": address}
         return _artifact(
-            self._client._call("POST", self._run_path(run_id, "artifacts"), json=body, timeout=SLOW)
+            self._client._call(
+                "POST", self._run_path(run_id, "artifacts"), json=body, timeout=wire.SLOW
+            )
         )
 
     def use_dataset(
@@ -296,7 +276,7 @@ class RemoteRuns(Runs):
         limit: int = 100,
         before_id: int | None = None,
     ) -> builtins.list[Run]:
-        query = _params(
+        query = wire.params(
             project=project,
             status=RunStatus(status).value if status is not None else None,
             tags=json.dumps({k: str(v) for k, v in tags.items()}) if tags else None,
@@ -309,10 +289,13 @@ class RemoteRuns(Runs):
     def metric_history(self, run_id: int, key: str) -> builtins.list[MetricPoint]:
         return [
             MetricPoint(
-                key=d["key"], value=float(d["value"]), step=d["step"], timestamp=_dt(d["timestamp"])
+                key=d["key"],
+                value=float(d["value"]),
+                step=d["step"],
+                timestamp=wire.parse_time(d["timestamp"]),
             )
             for d in self._client._call(
-                "GET", f"/runs/{run_id}/metrics", params={"key": key}, timeout=SLOW
+                "GET", f"/runs/{run_id}/metrics", params={"key": key}, timeout=wire.SLOW
             )
         ]
 
@@ -322,7 +305,7 @@ class RemoteModels(Models):
         self._client = client
 
     def _path(self, name: str, *rest: str) -> str:
-        return "/".join(["/models", _q(name), *(_q(r) for r in rest)])
+        return "/".join(["/models", wire.q(name), *(wire.q(r) for r in rest)])
 
     def register(
         self, name: str, run_id: int, artifact: str, *, project: str | None = None
@@ -332,11 +315,14 @@ class RemoteModels(Models):
 
     def list(self, project: str | None = None) -> builtins.list[Model]:
         return [
-            _model(d) for d in self._client._call("GET", "/models", params=_params(project=project))
+            _model(d)
+            for d in self._client._call("GET", "/models", params=wire.params(project=project))
         ]
 
     def get(self, name: str, *, project: str | None = None) -> Model:
-        return _model(self._client._call("GET", self._path(name), params=_params(project=project)))
+        return _model(
+            self._client._call("GET", self._path(name), params=wire.params(project=project))
+        )
 
     def resolve(self, ref: str, *, project: str | None = None) -> ModelVersion:
         parsed = rules.parse_model_ref(ref)  # a malformed ref fails here, as embedded
@@ -347,7 +333,7 @@ class RemoteModels(Models):
         else:
             version = "latest"
         path = self._path(parsed.model, "versions", version)
-        return _version(self._client._call("GET", path, params=_params(project=project)))
+        return _version(self._client._call("GET", path, params=wire.params(project=project)))
 
     def set_alias(
         self, name: str, alias: str, version: str | int, *, project: str | None = None
@@ -358,7 +344,7 @@ class RemoteModels(Models):
 
     def delete_alias(self, name: str, alias: str, *, project: str | None = None) -> AliasEvent:
         path = self._path(name, "aliases", alias)
-        return _event(self._client._call("DELETE", path, params=_params(project=project)))
+        return _event(self._client._call("DELETE", path, params=wire.params(project=project)))
 
     def evaluate(
         self,
@@ -383,7 +369,7 @@ class RemoteModels(Models):
         return _evaluation(self._client._call("POST", "/evaluations", **_json(body)))
 
     def evaluations(self, model: str, *, project: str | None = None) -> builtins.list[Evaluation]:
-        params = _params(model=model, project=project)
+        params = wire.params(model=model, project=project)
         return [_evaluation(d) for d in self._client._call("GET", "/evaluations", params=params)]
 
     def compare(
