@@ -43,6 +43,8 @@ ALLOWED = {
     "store": {"errors", "domain", "config"},
     "tabular": {"errors"},
     "filesets": {"errors"},
+    # Pipeline definitions, DAG, cache keys and executors: user code imports this.
+    "pipelines": {"errors", "domain", "client", "tabular", "_version"},
     "services": {
         "errors",
         "domain",
@@ -52,6 +54,7 @@ ALLOWED = {
         "config",
         "workspace",
         "client",
+        "pipelines",
         "_version",
     },
     "client": {"errors", "domain", "tabular", "_version"},
@@ -67,6 +70,7 @@ ALLOWED = {
         "client",
         "sdk",
         "server",
+        "pipelines",
         "_version",
     },
 }

@@ -11,7 +11,18 @@ import sys
 import typer
 
 from mlgrove._version import __version__
-from mlgrove.cli import data_cmds, people_cmds, server_cmds, tracking_cmds, workspace_cmds
+from mlgrove.cli import (
+    data_cmds,
+    growth_cmds,
+    import_cmds,
+    people_cmds,
+    pipeline_cmds,
+    program_cmds,
+    review_cmds,
+    server_cmds,
+    tracking_cmds,
+    workspace_cmds,
+)
 from mlgrove.cli.common import State
 from mlgrove.errors import GroveError
 
@@ -47,8 +58,9 @@ def main(
     url: str | None = typer.Option(
         None,
         "--url",
+        "--server",
         envvar="MLGROVE_URL",
-        help="Talk to a Grove server instead of a local workspace (people, teams, projects, tokens).",
+        help="Talk to a Grove server at this URL instead of a local workspace (token in $MLGROVE_TOKEN).",
     ),
     token: str | None = typer.Option(
         None,
@@ -74,6 +86,11 @@ def main(
 workspace_cmds.register(app)
 data_cmds.register(app)
 tracking_cmds.register(app)
+pipeline_cmds.register(app)
+review_cmds.register(app)
+growth_cmds.register(app)
+program_cmds.register(app)
+import_cmds.register(app)
 people_cmds.register(app)
 server_cmds.register(app)
 

@@ -10,9 +10,28 @@ from fastapi.staticfiles import StaticFiles
 
 from mlgrove._version import __version__
 from mlgrove.server import errors
-from mlgrove.server.api import datasets, objects, people, system, tokens, tracking
+from mlgrove.server.api import (
+    datasets,
+    growth,
+    objects,
+    people,
+    pipelines,
+    programs,
+    review,
+    system,
+    tokens,
+    tracking,
+)
 from mlgrove.server.deps import CSRF_COOKIE
-from mlgrove.server.web import data_views, views
+from mlgrove.server.web import (
+    data_views,
+    growth_views,
+    pipeline_views,
+    program_views,
+    review_views,
+    run_views,
+    views,
+)
 from mlgrove.server.web.headers import add_security_headers
 from mlgrove.server.web.pages import HERE, templates
 from mlgrove.services.context import Runtime
@@ -49,10 +68,19 @@ def create_app(runtime: Runtime) -> FastAPI:
         datasets.router,
         objects.router,
         tracking.router,
+        pipelines.router,
+        review.router,
+        growth.router,
+        programs.router,
     ):
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(views.router)
     app.include_router(data_views.router)
+    app.include_router(run_views.router)
+    app.include_router(pipeline_views.router)
+    app.include_router(review_views.router)
+    app.include_router(growth_views.router)
+    app.include_router(program_views.router)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     errors.install(app)
 

@@ -118,57 +118,6 @@ def home(request: Request, ctx: Context = Depends(context)) -> Response:
     )
 
 
-# What each section will hold, and how to put something there from the CLI or SDK. The
-# pages list the real projects; the capability issues fill in the rest. (Data has its
-# own pages: data_views.py.)
-SECTIONS: dict[str, dict[str, str]] = {
-    "runs": {
-        "title": "Runs",
-        "lead": "Training and evaluation runs: parameters, metrics and the exact data versions they used.",
-    },
-    "models": {
-        "title": "Models",
-        "lead": "Registered model versions, their aliases and their evaluations on tracked test sets.",
-    },
-    "pipelines": {
-        "title": "Pipelines",
-        "lead": "Featurize, train and evaluate as cached steps; retraining triggered by what changed.",
-    },
-    "review": {
-        "title": "Review",
-        "lead": "Queues where people validate model output; their corrections flow back into the data.",
-    },
-}
-
-
-def _section(request: Request, key: str, ctx: Context) -> Response:
-    return render(
-        request,
-        "section.html",
-        {"section": SECTIONS[key], "key": key, "projects": projects.list_projects(ctx)},
-    )
-
-
-@router.get("/runs", response_class=HTMLResponse)
-def runs(request: Request, ctx: Context = Depends(context)) -> Response:
-    return _section(request, "runs", ctx)
-
-
-@router.get("/models", response_class=HTMLResponse)
-def models(request: Request, ctx: Context = Depends(context)) -> Response:
-    return _section(request, "models", ctx)
-
-
-@router.get("/pipelines", response_class=HTMLResponse)
-def pipelines(request: Request, ctx: Context = Depends(context)) -> Response:
-    return _section(request, "pipelines", ctx)
-
-
-@router.get("/review", response_class=HTMLResponse)
-def review(request: Request, ctx: Context = Depends(context)) -> Response:
-    return _section(request, "review", ctx)
-
-
 @router.get("/team", response_class=HTMLResponse)
 def team(request: Request, ctx: Context = Depends(context)) -> Response:
     """The actor's team: its members and projects (a directory, never activity counts)."""

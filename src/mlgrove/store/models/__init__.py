@@ -1,5 +1,10 @@
 """SQLAlchemy table models, one module per area. Import this package to register all."""
 
+# Areas whose row classes are imported from their own module register their tables here.
+from mlgrove.store.models import growth as growth
+from mlgrove.store.models import growth_programs as growth_programs
+from mlgrove.store.models import pipelines as pipelines
+from mlgrove.store.models import review as review
 from mlgrove.store.models.base import Base
 from mlgrove.store.models.datasets import (
     DatasetRow,

@@ -1,0 +1,1 @@
+"""Pipelines as typed Python steps: the DAG, content-addressed step caching and executors."""

@@ -1,0 +1,7 @@
+"""REST endpoints for pipelines."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["pipelines"])

@@ -1,0 +1,1 @@
+"""Growing engineers: ladder, feedback, feedback requests, growth plans, 1:1 notes, notifications."""

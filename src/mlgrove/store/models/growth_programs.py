@@ -1,0 +1,1 @@
+"""Growing engineers, programmes: mentorship, learning time, help requests, design reviews, rotations."""

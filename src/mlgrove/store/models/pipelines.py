@@ -1,0 +1,1 @@
+"""Pipelines: definitions, pipeline runs, step runs, the shared step cache, retrain rules."""

@@ -1,0 +1,1 @@
+"""Review: queues, items, assignments (leases), verdicts, gold answers, ingest keys."""
