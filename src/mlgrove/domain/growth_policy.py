@@ -125,16 +125,14 @@ def may_read(viewer: Viewer, subject: Subject, item: Item) -> bool:
         return viewer.id in {item.author_id, item.counterpart_id}
     if Relation.SELF in rel:
         return True
-    match item.kind:
-        case DataKind.FEEDBACK:
-            if item.author_id is not None and viewer.id == item.author_id:
-                return True
-            return Relation.MANAGER in rel and item.visibility is Visibility.RECEIVER_AND_MANAGER
-        case DataKind.TIME_STUCK:
-            return Relation.MENTOR in rel and subject.shares_stuck_with_mentor
-        case DataKind.COACHING_FIGURES | DataKind.GROWTH_PLAN:
-            return Relation.MANAGER in rel
-    return False
+    if item.kind is DataKind.FEEDBACK:
+        if item.author_id is not None and viewer.id == item.author_id:
+            return True
+        return Relation.MANAGER in rel and item.visibility is Visibility.RECEIVER_AND_MANAGER
+    if item.kind is DataKind.TIME_STUCK:
+        return Relation.MENTOR in rel and subject.shares_stuck_with_mentor
+    # Coaching figures and growth plans.
+    return Relation.MANAGER in rel
 
 
 def is_someone_elses(viewer: Viewer, subject: Subject) -> bool:
