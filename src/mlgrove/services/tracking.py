@@ -22,7 +22,7 @@ from mlgrove.domain.authz import Action
 from mlgrove.domain.clock import utcnow
 from mlgrove.domain.tracking import MetricPoint, Run, RunArtifact, RunInput, RunStatus
 from mlgrove.errors import Conflict, InvalidInput, NotFound
-from mlgrove.services import audit, lineage, objects, splits
+from mlgrove.services import audit, lineage, objects, run_queries, splits
 from mlgrove.services import datasets as ds_service
 from mlgrove.services.context import Context
 from mlgrove.store.models import (
@@ -149,9 +149,11 @@ def log_metrics_batch(ctx: Context, run_id: int, points: list[MetricPoint]) -> i
         for p in checked
     ]
     with ctx.db.write() as s:
-        _running(s, run_id)
+        run = _running(s, run_id)
         for i in range(0, len(rows), INSERT_ROWS):
             s.execute(insert(MetricRow), rows[i : i + INSERT_ROWS])
+        # The runs table filters and sorts on each run's latest values (run_queries.py).
+        run_queries.record_latest(s, run, checked)
     return len(rows)
 
 

@@ -5,6 +5,7 @@ from mlgrove.store.models import growth as growth
 from mlgrove.store.models import growth_programs as growth_programs
 from mlgrove.store.models import pipelines as pipelines
 from mlgrove.store.models import review as review
+from mlgrove.store.models import run_summaries as run_summaries
 from mlgrove.store.models.base import Base
 from mlgrove.store.models.datasets import (
     DatasetRow,

@@ -4,11 +4,14 @@ Revision ID: 0008
 Revises: 0007
 Create Date: 2026-11-27 04:00:00.000000
 
-Reserved so that work on several areas can proceed in parallel without forking the
-revision chain; the area's tables are added here.
+Adds ``run_summary_metrics`` (each run's newest value of each metric) filled from the
+points already stored, and an index for sorting a project's runs by start time.
 """
 
 from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
 
 revision = "0008"
 down_revision = "0007"
@@ -17,8 +20,53 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "run_summary_metrics",
+        sa.Column("run_id", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=250), nullable=False),
+        sa.Column("project_id", sa.Integer(), nullable=False),
+        sa.Column("value", sa.Float(precision=53), nullable=True),
+        sa.Column("step", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["run_id"],
+            ["runs.id"],
+            name=op.f("fk_run_summary_metrics_run_id_runs"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("run_id", "key", name=op.f("pk_run_summary_metrics")),
+    )
+    with op.batch_alter_table("run_summary_metrics", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_run_summary_metrics_project_key_value",
+            ["project_id", "key", "value", "run_id"],
+            unique=False,
+        )
+    with op.batch_alter_table("runs", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_runs_project_started", ["project_id", "started_at", "id"], unique=False
+        )
+    # Runs logged before this table existed: their newest point per metric (NaN is
+    # already NULL in run_metrics on SQLite; on PostgreSQL NaN becomes NULL here).
+    nan_to_null = (
+        "CASE WHEN m.value = 'NaN'::float8 THEN NULL ELSE m.value END"
+        if op.get_bind().dialect.name == "postgresql"
+        else "m.value"
+    )
+    op.execute(
+        f"""
+        INSERT INTO run_summary_metrics (run_id, key, project_id, value, step)
+        SELECT m.run_id, m.key, r.project_id, {nan_to_null}, m.step
+        FROM run_metrics m
+        JOIN (SELECT run_id, key, MAX(id) AS id FROM run_metrics GROUP BY run_id, key) last
+          ON last.id = m.id
+        JOIN runs r ON r.id = m.run_id
+        """
+    )
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("runs", schema=None) as batch_op:
+        batch_op.drop_index("ix_runs_project_started")
+    with op.batch_alter_table("run_summary_metrics", schema=None) as batch_op:
+        batch_op.drop_index("ix_run_summary_metrics_project_key_value")
+    op.drop_table("run_summary_metrics")

@@ -1,0 +1,243 @@
+"""Runs search: filter by params, tags, status and metric values, sort, page by cursor.
+
+Filters and sorts on metrics read ``run_summary_metrics`` (each run's newest value of
+each metric), which :func:`record_latest` keeps current in the same transaction as the
+points themselves. Paging is by keyset, never OFFSET or COUNT, so the tenth page of
+100k runs costs what the first does. See docs/adr/0008-runs-summary-table.md.
+
+Runs without a value to sort by (no such metric, param or tag, or a NaN metric) come
+after every run that has one, in id order, whichever the direction.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, literal, select, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, aliased
+
+from mlgrove.domain.authz import Action
+from mlgrove.domain.run_filter import (
+    Clause,
+    Field,
+    OrderBy,
+    RunFilter,
+    RunPage,
+    decode_cursor,
+    encode_cursor,
+    parse_filter,
+    parse_order,
+)
+from mlgrove.domain.tracking import MetricPoint, Run, RunStatus
+from mlgrove.services import datasets as ds_service
+from mlgrove.services import tracking
+from mlgrove.services.context import Context
+from mlgrove.store.models import RunRow
+from mlgrove.store.models.run_summaries import RunLatestMetricRow
+
+__all__ = ["MAX_LIMIT", "latest_values", "record_latest", "search"]
+
+MAX_LIMIT = 1000
+UPSERT_ROWS = 500
+KEY = ["run_id", "key"]
+
+
+# -- keeping the summary current -----------------------------------------------------------
+
+
+def record_latest(session: Session, run: RunRow, points: Sequence[MetricPoint]) -> None:
+    """Make the batch's newest point of each key the run's latest value (caller's
+    transaction). A batch is always newer than what is stored, so its last point per
+    key wins, as it does for ``tracking.latest_metrics`` (the highest id)."""
+    newest: dict[str, MetricPoint] = {}
+    for p in points:
+        newest[p.key] = p
+    rows = [
+        {
+            "run_id": run.id,
+            "key": p.key,
+            "project_id": run.project_id,
+            "value": None if math.isnan(p.value) else p.value,
+            "step": p.step,
+        }
+        for p in newest.values()
+    ]
+    postgres = session.get_bind().dialect.name == "postgresql"
+    for i in range(0, len(rows), UPSERT_ROWS):
+        chunk = rows[i : i + UPSERT_ROWS]
+        if postgres:
+            pg = postgresql.insert(RunLatestMetricRow).values(chunk)
+            session.execute(
+                pg.on_conflict_do_update(
+                    index_elements=KEY, set_={"value": pg.excluded.value, "step": pg.excluded.step}
+                )
+            )
+        else:
+            lite = sqlite.insert(RunLatestMetricRow).values(chunk)
+            session.execute(
+                lite.on_conflict_do_update(
+                    index_elements=KEY,
+                    set_={"value": lite.excluded.value, "step": lite.excluded.step},
+                )
+            )
+
+
+def latest_values(session: Session, run_ids: Sequence[int]) -> dict[int, dict[str, float]]:
+    """Each run's latest metric values, by key (NaN where the newest point was NaN)."""
+    found: dict[int, dict[str, float]] = {i: {} for i in run_ids}
+    if not run_ids:
+        return found
+    rows = session.execute(
+        select(RunLatestMetricRow.run_id, RunLatestMetricRow.key, RunLatestMetricRow.value)
+        .where(RunLatestMetricRow.run_id.in_(list(run_ids)))
+        .order_by(RunLatestMetricRow.run_id, RunLatestMetricRow.key)
+    ).all()
+    for run_id, key, value in rows:
+        found[run_id][key] = math.nan if value is None else float(value)
+    return found
+
+
+# -- the search ------------------------------------------------------------------------
+
+
+def _compare(column: Any, op: str, value: Any) -> ColumnElement[bool]:
+    ops: dict[str, Any] = {
+        "=": column.__eq__,
+        "!=": column.__ne__,
+        "<": column.__lt__,
+        "<=": column.__le__,
+        ">": column.__gt__,
+        ">=": column.__ge__,
+    }
+    result: ColumnElement[bool] = ops[op](value)
+    return result
+
+
+def _text_column(f: Field) -> Any:
+    if f.kind == "param":
+        return RunRow.params[f.key].as_string()
+    if f.kind == "tag":
+        return RunRow.tags[f.key].as_string()
+    return {
+        "status": RunRow.status,
+        "name": RunRow.name,
+        "author": RunRow.author,
+        "started": RunRow.started_at,
+    }[f.key]
+
+
+def _filtered(query: Select[Any], flt: RunFilter) -> Select[Any]:
+    for clause in flt.clauses:
+        query = _apply(query, clause)
+    return query
+
+
+def _apply(query: Select[Any], clause: Clause) -> Select[Any]:
+    if clause.field.kind == "metric":
+        m = aliased(RunLatestMetricRow)
+        query = query.join(m, and_(m.run_id == RunRow.id, m.key == clause.field.key))
+        # A NaN (NULL) value fails every comparison, != included: it equals nothing.
+        return query.where(_compare(m.value, clause.op, clause.value))
+    return query.where(_compare(_text_column(clause.field), clause.op, clause.value))
+
+
+def _extra_clauses(
+    status: RunStatus | str | None, tags: dict[str, str] | None, params: dict[str, str] | None
+) -> tuple[Clause, ...]:
+    """The exact-value filters of the older list API, as filter clauses."""
+    found: list[Clause] = []
+    if status is not None:
+        found.append(Clause(Field("attribute", "status"), "=", RunStatus(status).value))
+    found += [Clause(Field("tag", k), "=", str(v)) for k, v in (tags or {}).items()]
+    found += [Clause(Field("param", k), "=", str(v)) for k, v in (params or {}).items()]
+    return tuple(found)
+
+
+def search(
+    ctx: Context,
+    project: str | None = None,
+    filter: str | RunFilter | None = None,
+    *,
+    order_by: str | OrderBy | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+    status: RunStatus | str | None = None,
+    tags: dict[str, str] | None = None,
+    params: dict[str, str] | None = None,
+) -> RunPage:
+    """A page of a project's runs matching ``filter``, in ``order_by`` order, each with
+    its latest metric values. Pass the page's ``next_cursor`` to read the next one."""
+    ctx.require(Action.VIEW_PROJECTS)
+    flt = filter if isinstance(filter, RunFilter) else parse_filter(filter)
+    flt = RunFilter(flt.clauses + _extra_clauses(status, tags, params))
+    order = order_by if isinstance(order_by, OrderBy) else parse_order(order_by)
+    after = decode_cursor(cursor, order) if cursor else None
+    limit = max(1, min(int(limit), MAX_LIMIT))
+    with ctx.db.read() as s:
+        proj = ds_service.resolve_project(s, ctx, project)
+        base = _filtered(select(RunRow).where(RunRow.project_id == proj.id), flt)
+        found = _page(s, base, order, after, limit + 1)
+        more = len(found) > limit
+        found = found[:limit]
+        latest = latest_values(s, [row.id for row, _ in found])
+        runs: list[Run] = [
+            _with_metrics(tracking.run_value(row, proj.name), latest[row.id]) for row, _ in found
+        ]
+    next_cursor = encode_cursor(order, found[-1][1], found[-1][0].id) if more and found else None
+    return RunPage(runs=runs, next_cursor=next_cursor, order=order, filter=flt)
+
+
+def _with_metrics(run: Run, metrics: dict[str, float]) -> Run:
+    return dataclasses.replace(run, metrics=metrics)
+
+
+def _page(
+    s: Session, base: Select[Any], order: OrderBy, after: Any, want: int
+) -> list[tuple[RunRow, Any]]:
+    """Up to ``want`` (row, sort value) pairs after the cursor: first the runs that have
+    a value to sort by, in order, then (while the page has room) those that have none."""
+    f, desc = order.field, order.descending
+    if f.kind == "metric":
+        m = aliased(RunLatestMetricRow)
+        have = base.join(m, and_(m.run_id == RunRow.id, m.key == f.key)).where(m.value.is_not(None))
+        none = base.outerjoin(m, and_(m.run_id == RunRow.id, m.key == f.key)).where(
+            m.value.is_(None)
+        )
+        column: Any = m.value
+        tiebreak: Any = m.run_id
+    else:
+        column = _text_column(f)
+        tiebreak = RunRow.id
+        if f.kind == "attribute":  # never empty: one phase
+            have, none = base, None
+        else:
+            have, none = base.where(column.is_not(None)), base.where(column.is_(None))
+    found: list[tuple[RunRow, Any]] = []
+    if after is None or after.value is not None:
+        query = have.add_columns(column)
+        if after is not None:
+            position = tuple_(column, tiebreak)
+            # Typed, so a start time goes through the UTC column type like a stored one.
+            last = tuple_(literal(after.value, column.type), literal(after.run_id, tiebreak.type))
+            query = query.where(position < last if desc else position > last)
+        ordered = (column.desc(), tiebreak.desc()) if desc else (column.asc(), tiebreak.asc())
+        found = [(row, value) for row, value in s.execute(query.order_by(*ordered).limit(want))]
+    if none is not None and len(found) < want:
+        query = none.add_columns(column)
+        if after is not None and after.value is None:
+            query = query.where(RunRow.id < after.run_id if desc else RunRow.id > after.run_id)
+        by_id = RunRow.id.desc() if desc else RunRow.id.asc()
+        rest = s.execute(query.order_by(by_id).limit(want - len(found))).all()
+        found += [(row, None) for row, _ in rest]
+    return found
+
+
+def metric_history_for_runs(
+    ctx: Context, run_ids: Sequence[int], key: str
+) -> dict[int, list[MetricPoint]]:
+    """One metric's points for several runs (the compare page overlays them)."""
+    return {run_id: tracking.metric_history(ctx, run_id, key) for run_id in run_ids}
