@@ -22,6 +22,7 @@ class Action(enum.StrEnum):
     VIEW_PEOPLE_DIRECTORY = "view the people directory"
     WRITE_DATA = "write datasets, runs and models"
     REVIEW = "review model output"
+    RUN_PROGRAMMES = "run growth programmes"  # approve mentor pairs, set learning budgets
 
 
 _GRANTS: dict[Role, frozenset[Action]] = {
@@ -35,6 +36,7 @@ _GRANTS: dict[Role, frozenset[Action]] = {
             Action.VIEW_PEOPLE_DIRECTORY,
             Action.WRITE_DATA,
             Action.REVIEW,
+            Action.RUN_PROGRAMMES,
         }
     ),
     Role.ENGINEER: frozenset(

@@ -69,3 +69,11 @@ def check_url(url: str) -> str:
     if len(cleaned) > 2000:
         raise InvalidInput("the link is longer than 2,000 characters", hint="shorten it")
     return cleaned
+
+
+@dataclass(frozen=True)
+class NewDesign:
+    """A design just added to the registry, with the existing ones it resembles."""
+
+    design: Design
+    similar: tuple[SimilarDesign, ...]

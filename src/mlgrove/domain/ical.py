@@ -58,7 +58,9 @@ def stamp(when: datetime) -> str:
 
 def fold(line: str) -> list[str]:
     """One content line as physical lines of at most 75 octets (continuations start with a space)."""
-    parts, current, size, limit = [], [], 0, LINE_OCTETS
+    parts: list[str] = []
+    current: list[str] = []
+    size, limit = 0, LINE_OCTETS
     for ch in line:
         n = len(ch.encode("utf-8"))
         if size + n > limit:
