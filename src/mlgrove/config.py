@@ -39,6 +39,10 @@ SETTINGS_DOC: dict[str, str] = {
     "login_window_minutes before further attempts are refused (default 5).",
     "login_window_minutes": "The window for login_max_failures, in minutes (default 15).",
     "min_group_size": "Smallest group for which team-level people figures are shown (default 5).",
+    "ladder_file": "The organisation's competency ladder (YAML). Default: .mlgrove/ladder.yaml "
+    "if it exists, else the ladder shipped with Grove.",
+    "growth_webhook_url": "Optional Slack-compatible incoming-webhook URL told when someone has "
+    "a new growth notification (no private content is sent). Default: none.",
 }
 
 
@@ -54,6 +58,8 @@ class Settings:
     login_max_failures: int = 5
     login_window_minutes: int = 15
     min_group_size: int = 5
+    ladder_file: str | None = None  # None: the workspace's ladder.yaml if present, else Grove's
+    growth_webhook_url: str | None = None
 
     def with_overrides(self, **values: Any) -> Settings:
         return replace(self, **values)
@@ -136,6 +142,8 @@ def load_settings(
         values.setdefault("database_url", f"sqlite:///{grove_dir / 'grove.db'}")
         values.setdefault("object_store_url", str(grove_dir / "objects"))
         values.setdefault("cache_dir", str(grove_dir / "cache"))
+        if (grove_dir / "ladder.yaml").is_file():
+            values.setdefault("ladder_file", str(grove_dir / "ladder.yaml"))
     missing = [k for k in ("database_url", "object_store_url", "secret_key") if k not in values]
     if missing:
         raise ConfigError(
