@@ -23,6 +23,7 @@ only the CLI turns them into one line on stderr (``cli/main.py``)::
     │   ├── SchemaOutdated          the database needs `mlgrove upgrade`
     │   ├── ObjectMissing           an address the database names is not in the store
     │   └── ObjectCorrupt           stored bytes no longer hash to their address
+    ├── StepFailed                  a pipeline step raised, returned a wrong or unstorable value, or its worker died
     └── RemoteError                 the server answered with an error the client cannot map
 
 Each error carries a ``hint``: what the user can do about it. Messages are one line.
@@ -46,6 +47,7 @@ __all__ = [
     "RateLimited",
     "RemoteError",
     "SchemaOutdated",
+    "StepFailed",
     "StorageError",
     "TokenExpired",
     "TokenRevoked",
@@ -143,6 +145,19 @@ class ObjectMissing(StorageError):
 
 class ObjectCorrupt(StorageError):
     code = "object-corrupt"
+
+
+class StepFailed(GroveError):
+    """A pipeline step failed; ``traceback`` is the step's own, from its worker."""
+
+    code = "step-failed"
+
+    def __init__(
+        self, message: str, *, step: str = "", traceback: str = "", hint: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.step = step
+        self.traceback = traceback
 
 
 class RemoteError(GroveError):

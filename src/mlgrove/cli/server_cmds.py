@@ -9,7 +9,7 @@ import typer
 from mlgrove.cli.common import out, settings
 
 
-def _serve(runtime_settings: object, host: str, port: int) -> None:
+def _serve(runtime_settings: object, host: str, port: int, *, worker: bool = False) -> None:
     import uvicorn
 
     from mlgrove.config import Settings
@@ -18,9 +18,17 @@ def _serve(runtime_settings: object, host: str, port: int) -> None:
 
     assert isinstance(runtime_settings, Settings)
     runtime = Runtime.open(runtime_settings)
+    background = None
+    if worker:
+        from mlgrove.services.worker import Worker
+
+        background = Worker(runtime)
+        background.start_thread()
     try:
         uvicorn.run(create_app(runtime), host=host, port=port, log_level="info")
     finally:
+        if background is not None:
+            background.stop()
         runtime.close()
 
 
@@ -28,6 +36,9 @@ def serve(
     ctx: typer.Context,
     host: str = typer.Option("127.0.0.1", help="Address to listen on (0.0.0.0 for all)."),
     port: int = typer.Option(8765, help="Port to listen on."),
+    worker: bool = typer.Option(
+        False, "--worker", help="Also run the pipeline worker (retrain rules) in this process."
+    ),
 ) -> None:
     """Serve the web UI and the REST API (/api/v1, docs at /api/docs).
 
@@ -38,7 +49,7 @@ def serve(
     out.print(
         f"Grove is serving on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)"
     )
-    _serve(s, host, port)
+    _serve(s, host, port, worker=worker)
 
 
 def demo(

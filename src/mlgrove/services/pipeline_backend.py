@@ -1,0 +1,81 @@
+"""The engine's backend on a workspace: dataset inputs from the datasets service, the
+step cache in the database (keys) and the object store (outputs)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import blake3
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from mlgrove.pipelines.engine import ResolvedInput
+from mlgrove.pipelines.step import DatasetInput
+from mlgrove.services import datasets as ds_service
+from mlgrove.services import objects, splits
+from mlgrove.services.context import Context
+from mlgrove.services.tracking import check_split
+from mlgrove.store.models.pipelines import PipelineStepCacheRow
+
+
+class WorkspaceBackend:
+    """Implements :class:`mlgrove.pipelines.engine.Backend` for one service context."""
+
+    def __init__(self, ctx: Context, project: str | None) -> None:
+        self.ctx = ctx
+        self.project = project
+
+    def resolve(self, ref: DatasetInput) -> ResolvedInput:
+        ctx, project = self.ctx, self.project
+        with ctx.db.read() as s:
+            ds, _ = ds_service.dataset_row(s, ctx, project, ref.dataset)
+            v = ds_service.version_row(s, ds, ref.version)
+            address = v.address
+            if ref.split is not None:
+                check_split(s, v, ref.split)
+                assignment = splits.current(s, v.id)
+                assert assignment is not None  # check_split found the split
+                # The split's rows depend on the version and on the assignment.
+                address = blake3.blake3(
+                    f"{v.address}:{ref.split}:{assignment.address}".encode()
+                ).hexdigest()
+            number, version_id = v.number, v.id
+        name, split = ref.dataset, ref.split
+
+        def load() -> Any:
+            if split is not None:
+                return splits.split_rows(ctx, name, f"v{number}", split, project)
+            return ds_service.read_table(ctx, name, f"v{number}", project)
+
+        label = f"{name}/v{number}" + (f":{split}" if split else "")
+        return ResolvedInput(address=address, label=label, version_id=version_id, load=load)
+
+    def cache_lookup(self, key: str) -> str | None:
+        with self.ctx.db.read() as s:
+            return s.scalar(
+                select(PipelineStepCacheRow.address).where(PipelineStepCacheRow.key == key)
+            )
+
+    def cache_load(self, address: str) -> bytes:
+        return self.ctx.objects.get_bytes(address)
+
+    def cache_save(self, step: str, key: str, data: bytes) -> str:
+        # The bytes first, then the row naming them (a crash leaves an orphan, never a
+        # key pointing at nothing). Two runs saving the same key is not a conflict.
+        stored = self.ctx.objects.put_bytes(data)
+        with self.ctx.db.write() as s:
+            objects.register(s, stored, "pipeline-output")
+            dialect = s.get_bind().dialect.name
+            insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+            s.execute(
+                insert(PipelineStepCacheRow)
+                .values(
+                    key=key,
+                    step=step,
+                    address=stored.address,
+                    size=stored.size,
+                    created_by=self.ctx.actor_label,
+                )
+                .on_conflict_do_nothing(index_elements=["key"])
+            )
+        return stored.address
