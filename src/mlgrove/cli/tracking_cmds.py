@@ -96,38 +96,78 @@ def runs_list(
     before: int | None = typer.Option(
         None, "--before", help="Only runs older than this run id (the next page)."
     ),
+    filter_text: str | None = typer.Option(
+        None,
+        "--filter",
+        help='The runs filter language, e.g. "metrics.acc > 0.9 and params.lr = 0.01".',
+    ),
+    sort: str | None = typer.Option(
+        None, "--sort", help='FIELD [asc|desc], e.g. "metrics.acc desc" (default: started desc).'
+    ),
+    cursor: str | None = typer.Option(
+        None, "--cursor", help="The next page of a --filter/--sort listing (printed after it)."
+    ),
     project: str | None = ProjectOpt,
     as_json: bool = JsonOpt,
 ) -> None:
-    """Runs of a project, newest first."""
+    """Runs of a project, newest first; --filter and --sort search them."""
+    searching = filter_text is not None or sort is not None or cursor is not None
+    if searching and before is not None:
+        raise InvalidInput("--before pages the plain list; with --filter or --sort use --cursor")
+    next_cursor: str | None = None
     with client(ctx) as grove:
-        runs = grove.runs.list(
-            project,
-            status=status,
-            tags=_pairs(tag, "--tag"),
-            params=_pairs(param, "--param"),
-            limit=limit,
-            before_id=before,
-        )
+        if searching:
+            text = _search_text(filter_text, status, _pairs(tag, "--tag"), _pairs(param, "--param"))
+            page = grove.runs.search(project, text, order_by=sort, limit=limit, cursor=cursor)
+            runs, next_cursor = page.runs, page.next_cursor
+        else:
+            runs = grove.runs.list(
+                project,
+                status=status,
+                tags=_pairs(tag, "--tag"),
+                params=_pairs(param, "--param"),
+                limit=limit,
+                before_id=before,
+            )
     if as_json:
         _emit(
             {
                 "runs": [run_json(r) for r in runs],
-                "next_before": runs[-1].id if len(runs) == limit and runs else None,
+                "next_before": runs[-1].id
+                if not searching and len(runs) == limit and runs
+                else None,
+                "next_cursor": next_cursor,
             }
         )
         return
     table = Table("id", "name", "status", "author", "started", "params")
+    if searching:
+        table.add_column("metrics")
     for r in runs:
-        table.add_row(
+        cells = [
             str(r.id),
             r.name,
             r.status.value,
             r.author,
             r.started_at.strftime("%Y-%m-%d %H:%M"),
             " ".join(f"{k}={v}" for k, v in sorted(r.params.items()))[:60],
-        )
+        ]
+        if searching:
+            cells.append(" ".join(f"{k}={v:.4g}" for k, v in sorted(r.metrics.items()))[:60])
+        table.add_row(*cells)
     out.print(table)
+    if next_cursor:
+        out.print(f"more: --cursor {next_cursor}")
+
+
+def _search_text(
+    text: str | None, status: str | None, tags: dict[str, str], params: dict[str, str]
+) -> str:
+    """--filter with the exact-value options added as clauses of the same language."""
+    extra = [f"status = {json.dumps(status)}"] if status else []
+    extra += [f"tags.`{k}` = {json.dumps(v)}" for k, v in tags.items()]
+    extra += [f"params.`{k}` = {json.dumps(v)}" for k, v in params.items()]
+    return " and ".join(([text] if text and text.strip() else []) + extra)
 
 
 @runs_app.command("show")

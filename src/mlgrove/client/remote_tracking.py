@@ -28,6 +28,7 @@ from mlgrove.client.tracking import (
     version_text,
 )
 from mlgrove.domain import tracking as rules
+from mlgrove.domain.run_filter import RunPage, parse_filter, parse_order
 from mlgrove.domain.tracking import (
     AliasEvent,
     Comparison,
@@ -298,6 +299,30 @@ class RemoteRuns(Runs):
                 "GET", f"/runs/{run_id}/metrics", params={"key": key}, timeout=wire.SLOW
             )
         ]
+
+
+    def search(
+        self,
+        project: str | None = None,
+        filter: str | None = None,
+        *,
+        order_by: str | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> RunPage:
+        # Checked here too, so a typo is reported without a round trip.
+        flt, order = parse_filter(filter), parse_order(order_by)
+        query = wire.params(
+            project=project,
+            filter=filter or "",
+            order_by=order.text,
+            limit=max(1, min(limit, 1000)),
+            cursor=cursor,
+        )
+        with self._client._stream("GET", "/runs", params=query) as response:
+            body = json.loads(response.read())
+            following = response.headers.get("X-Grove-Next-Cursor")
+        return RunPage([_run(d) for d in body], following or None, order, flt)
 
 
 class RemoteModels(Models):

@@ -23,6 +23,7 @@ from typing import Any
 
 from mlgrove.domain import tracking as rules
 from mlgrove.domain.clock import utcnow
+from mlgrove.domain.run_filter import RunPage
 from mlgrove.domain.tracking import (
     AliasEvent,
     Comparison,
@@ -282,6 +283,21 @@ class Runs(abc.ABC):
     @abc.abstractmethod
     def metric_history(self, run_id: int, key: str) -> builtins.list[MetricPoint]:
         """Every point of one metric, by step."""
+
+    @abc.abstractmethod
+    def search(
+        self,
+        project: str | None = None,
+        filter: str | None = None,
+        *,
+        order_by: str | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> RunPage:
+        """A page of runs matching ``filter`` in ``order_by`` order, each with its latest
+        metric values, e.g. ``search("churn", "metrics.acc > 0.9 and params.lr = 0.01",
+        order_by="metrics.acc desc")``. Pass ``page.next_cursor`` as ``cursor`` for the
+        next page (None: there is none). The language is in docs/tracking.md."""
 
 
 class Models(abc.ABC):

@@ -16,6 +16,7 @@ from mlgrove.client.tracking import (
     Runs,
     version_text,
 )
+from mlgrove.domain.run_filter import RunPage
 from mlgrove.domain.tracking import (
     AliasEvent,
     Comparison,
@@ -28,7 +29,7 @@ from mlgrove.domain.tracking import (
     RunInput,
     RunStatus,
 )
-from mlgrove.services import evaluations, registry, tracking
+from mlgrove.services import evaluations, registry, run_queries, tracking
 from mlgrove.services.context import Context
 
 
@@ -104,6 +105,19 @@ class EmbeddedRuns(Runs):
 
     def metric_history(self, run_id: int, key: str) -> builtins.list[MetricPoint]:
         return tracking.metric_history(self.ctx, run_id, key)
+
+    def search(
+        self,
+        project: str | None = None,
+        filter: str | None = None,
+        *,
+        order_by: str | None = None,
+        limit: int = 100,
+        cursor: str | None = None,
+    ) -> RunPage:
+        return run_queries.search(
+            self.ctx, project, filter, order_by=order_by, limit=limit, cursor=cursor
+        )
 
 
 class EmbeddedModels(Models):

@@ -17,7 +17,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from mlgrove.domain.authz import Action
 from mlgrove.domain.tracking import MetricPoint, RunStatus
@@ -46,7 +46,7 @@ from mlgrove.server.api.tracking_schemas import (
     TagsIn,
 )
 from mlgrove.server.deps import context
-from mlgrove.services import evaluations, registry, tracking
+from mlgrove.services import evaluations, registry, run_queries, tracking
 from mlgrove.services.context import Context
 from mlgrove.store.objects import check_address
 
@@ -87,25 +87,59 @@ def start_run(body: RunIn, ctx: Context = Depends(context)) -> RunOut:
 
 @router.get("/runs", response_model=list[RunOut])
 def list_runs(
+    request: Request,
+    response: Response,
     project: str | None = None,
     status: RunStatus | None = None,
     tags: str | None = Query(None, description='Exact tag values as JSON: {"team": "ml"}.'),
     params: str | None = Query(None, description='Exact param values as JSON: {"lr": "0.1"}.'),
     limit: int = Query(100, ge=1, le=1000),
     before_id: int | None = None,
+    filter: str | None = Query(
+        None,
+        description='The runs filter language: metrics.acc > 0.9 and params.lr = 0.01 and tags.team = "x".',
+    ),
+    order_by: str | None = Query(
+        None, description="FIELD [asc|desc], e.g. metrics.acc desc (default: started desc)."
+    ),
+    cursor: str | None = Query(None, description="The next page: a previous page's cursor."),
     ctx: Context = Depends(context),
 ) -> list[RunOut]:
-    """Runs newest first, keyset-paged with ``before_id`` (the last id of the page)."""
-    runs = tracking.list_runs(
+    """Runs newest first, keyset-paged with ``before_id`` (the last id of the page).
+
+    With ``filter``, ``order_by`` or ``cursor`` the runs are searched instead: each carries
+    its latest metric values, and when there are more the response has a
+    ``Link: <...>; rel="next"`` header and the cursor alone in ``X-Grove-Next-Cursor``.
+    """
+    if filter is None and order_by is None and cursor is None:
+        runs = tracking.list_runs(
+            ctx,
+            project,
+            status=status,
+            tags=_filters(tags, "tags"),
+            params=_filters(params, "params"),
+            limit=limit,
+            before_id=before_id,
+        )
+        return [RunOut.of(r) for r in runs]
+    if before_id is not None:
+        raise InvalidInput("?before_id= pages the plain list; a search pages with ?cursor=")
+    page = run_queries.search(
         ctx,
         project,
+        filter,
+        order_by=order_by,
+        limit=limit,
+        cursor=cursor,
         status=status,
         tags=_filters(tags, "tags"),
         params=_filters(params, "params"),
-        limit=limit,
-        before_id=before_id,
     )
-    return [RunOut.of(r) for r in runs]
+    if page.next_cursor:
+        following = request.url.include_query_params(cursor=page.next_cursor)
+        response.headers["Link"] = f'<{following}>; rel="next"'
+        response.headers["X-Grove-Next-Cursor"] = page.next_cursor
+    return [RunOut.of(r) for r in page.runs]
 
 
 @router.get("/runs/{run_id}", response_model=RunOut)
