@@ -13,9 +13,11 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from mlgrove.errors import InvalidInput
+
+E = TypeVar("E", bound=enum.StrEnum)
 
 #: Limits on what a verdict and an item may carry.
 MAX_TEXT = 10_000
@@ -152,6 +154,45 @@ class ModelQuality:
     reviewed_items: int = 0
 
 
+@dataclass(frozen=True)
+class ImportSummary:
+    queue: str
+    project: str
+    created: bool
+    tasks: int
+    verdicts: int
+    predictions: int
+    external_reviewers: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ReviewCommit:
+    id: int
+    dataset_version_id: int
+    item_ids: list[int]
+    verdict_ids: list[int]
+    reviewers: list[str]
+    model_version_ids: list[int]
+    corrections: int
+    created_by: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class IngestKey:
+    id: int
+    queue: str
+    prefix: str
+    secret: str | None  # only when just created
+
+
+@dataclass(frozen=True)
+class FeedbackReceipt:
+    item_id: int
+    new_item: bool
+    negative: bool
+
+
 @dataclass
 class QueueSpec:
     """What a new queue is made with (checked by :func:`check_spec`)."""
@@ -169,7 +210,8 @@ class QueueSpec:
     training_dataset: str | None = None
 
 
-def _enum(kind: type[enum.StrEnum], value: Any, what: str) -> Any:
+def choice(kind: type[E], value: Any, what: str) -> E:
+    """``value`` as a member of ``kind``, or InvalidInput listing the choices."""
     try:
         return kind(value)
     except ValueError:
@@ -178,9 +220,9 @@ def _enum(kind: type[enum.StrEnum], value: Any, what: str) -> Any:
 
 
 def check_spec(spec: QueueSpec) -> QueueSpec:
-    spec.task_type = _enum(TaskType, spec.task_type, "task type")
-    spec.consensus = _enum(Consensus, spec.consensus, "consensus")
-    spec.uncertainty = _enum(Uncertainty, spec.uncertainty, "uncertainty measure")
+    spec.task_type = choice(TaskType, spec.task_type, "task type")
+    spec.consensus = choice(Consensus, spec.consensus, "consensus")
+    spec.uncertainty = choice(Uncertainty, spec.uncertainty, "uncertainty measure")
     labels = [str(label).strip() for label in spec.labels]
     if any(not label or len(label) > 200 for label in labels):
         raise InvalidInput("labels need 1-200 characters each")

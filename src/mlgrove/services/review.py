@@ -147,10 +147,10 @@ def create_queue(
             f"queue name {name!r} is not valid", hint="1-100 characters, no '/' or edge spaces"
         )
     with ctx.db.write() as s:
-        return _create(s, ctx, name, spec, project)
+        return create_in(s, ctx, name, spec, project)
 
 
-def _create(s: Session, ctx: Context, name: str, spec: QueueSpec, project: str | None) -> Queue:
+def create_in(s: Session, ctx: Context, name: str, spec: QueueSpec, project: str | None) -> Queue:
     proj = ds_service.resolve_project(s, ctx, project, create=True)
     exists = s.scalar(
         select(ReviewQueueRow.id).where(
@@ -255,7 +255,7 @@ def check_input(value: Any, where: str) -> dict[str, Any]:
     return dict(value)
 
 
-def _prepare(queue: Queue, spec: Mapping[str, Any], index: int) -> dict[str, Any]:
+def prepare_item(queue: Queue, spec: Mapping[str, Any], index: int) -> dict[str, Any]:
     where = f"item {index}"
     if not isinstance(spec, Mapping):
         raise InvalidInput(f"{where}: each item must be an object with an input")
@@ -310,7 +310,7 @@ def insert_items(s: Session, queue: Queue, rows: Sequence[dict[str, Any]]) -> No
         s.execute(insert(ReviewItemRow), list(rows[i : i + INSERT_ROWS]))
 
 
-def _check_new_ids(s: Session, queue_id: int, rows: Sequence[dict[str, Any]]) -> None:
+def check_new_ids(s: Session, queue_id: int, rows: Sequence[dict[str, Any]]) -> None:
     ids = [r["external_id"] for r in rows if r["external_id"] is not None]
     if len(set(ids)) != len(ids):
         dup = Counter(ids).most_common(1)[0][0]
@@ -342,8 +342,8 @@ def add_items(
     with ctx.db.write() as s:
         qrow, proj = queue_row(s, ctx, queue, project)
         q = queue_value(qrow, proj)
-        rows = [_prepare(q, spec, i) for i, spec in enumerate(items)]
-        _check_new_ids(s, q.id, rows)
+        rows = [prepare_item(q, spec, i) for i, spec in enumerate(items)]
+        check_new_ids(s, q.id, rows)
         insert_items(s, q, rows)
         audit.record(
             s, ctx.actor_label, "review.items.add", f"review_queue:{q.id}", f"{len(rows)} items"

@@ -9,8 +9,6 @@ The commit goes through the dataset service (``table_commit.commit``, source
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -18,6 +16,7 @@ from sqlalchemy import select, update
 from mlgrove.domain import review as rules
 from mlgrove.domain.authz import Action
 from mlgrove.domain.datasets import Version, VersionSource
+from mlgrove.domain.review import ReviewCommit
 from mlgrove.errors import InvalidInput
 from mlgrove.services import audit, table_commit
 from mlgrove.services import datasets as ds_service
@@ -30,19 +29,6 @@ from mlgrove.store.models.review import (
     ReviewItemRow,
     ReviewVerdictRow,
 )
-
-
-@dataclass(frozen=True)
-class ReviewCommit:
-    id: int
-    dataset_version_id: int
-    item_ids: list[int]
-    verdict_ids: list[int]
-    reviewers: list[str]
-    model_version_ids: list[int]
-    corrections: int
-    created_by: str
-    created_at: datetime
 
 
 def commit_corrections(

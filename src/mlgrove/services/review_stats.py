@@ -56,7 +56,11 @@ def agreement_report(
         for rid, value in by_reviewer.items():
             table[i][reviewers[rid]] = value
     order: list[Any] | None = None
-    if q.task_type is TaskType.LABEL and not q.multi_label:
+    if q.task_type is TaskType.LABEL and not q.multi_label and _numeric(q.labels):
+        # Labels that are numbers ("1".."5") are compared as numbers: interval and ratio
+        # distances need the values, not the positions in the label set.
+        table = [[None if v is None else float(v) for v in row] for row in table]
+    elif q.task_type is TaskType.LABEL and not q.multi_label:
         order = list(q.labels)
     elif q.task_type is TaskType.PAIRWISE:
         order = ["a", "tie", "b"]  # so ordinal treats a tie as between the two
@@ -184,3 +188,11 @@ def model_quality(ctx: Context, queue: str, *, project: str | None = None) -> li
             )
         )
     return out
+
+
+def _numeric(labels: list[str]) -> bool:
+    try:
+        [float(label) for label in labels]
+    except ValueError:
+        return False
+    return bool(labels)
