@@ -11,6 +11,7 @@ from types import TracebackType
 from typing import Any, Generic, TypeVar
 
 from mlgrove.client.datasets import Datasets
+from mlgrove.client.review import Review
 from mlgrove.client.tracking import Models, Runs
 from mlgrove.domain.people import AuditEvent, NewToken, Person, Project, Role, Team, TokenInfo
 from mlgrove.errors import InvalidInput
@@ -51,6 +52,8 @@ class Client(abc.ABC):
     runs = NotAvailable[Runs]("run tracking")
     #: The model registry and evaluations: ``grove.models.register(...)``.
     models = NotAvailable[Models]("the model registry")
+    #: Review queues: ``grove.review.queue("triage").add_predictions(...)``.
+    review = NotAvailable[Review]("review queues")
 
     @abc.abstractmethod
     def health(self) -> dict[str, Any]:

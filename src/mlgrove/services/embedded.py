@@ -21,6 +21,7 @@ from mlgrove.services import audit, people, projects, tokens
 from mlgrove.services.context import Context, Runtime
 from mlgrove.services.embedded_datasets import EmbeddedDatasets
 from mlgrove.services.embedded_tracking import EmbeddedModels, EmbeddedRuns
+from mlgrove.services.review_embedded import EmbeddedReview
 from mlgrove.store import schema
 from mlgrove.store.repos import people as repo
 from mlgrove.workspace import find_workspace
@@ -35,6 +36,7 @@ class EmbeddedClient(Client):
         self.datasets = EmbeddedDatasets(self.ctx)
         self.runs = EmbeddedRuns(self.ctx)
         self.models = EmbeddedModels(self.ctx)
+        self.review = EmbeddedReview(self.ctx)
         self._owns_runtime = owns_runtime
 
     @classmethod
