@@ -79,8 +79,8 @@ def revoke_ingest_key(ctx: Context, key_id: int) -> None:
 class RateLimiter:
     """A token bucket per key: ``rate`` requests per minute, bursts up to ``rate``."""
 
-    def __init__(self, rate: int = RATE_PER_MINUTE) -> None:
-        self.rate = rate
+    def __init__(self, rate: int | None = None) -> None:
+        self.rate = rate or RATE_PER_MINUTE
         self._buckets: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
 
