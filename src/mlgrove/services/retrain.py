@@ -268,7 +268,7 @@ def check(
                 .join(PipelineRow, PipelineRow.id == PipelineRuleRow.pipeline_id)
                 .where(PipelineRuleRow.enabled.is_(True))
                 .order_by(PipelineRuleRow.id)
-            ).tuples()
+            ).all()
         ]
         requests = [
             (d.id, d.pipeline_id, d.reason, p.path, s.get_one(ProjectRow, p.project_id).name)
@@ -277,7 +277,7 @@ def check(
                 .join(PipelineRow, PipelineRow.id == PipelineDecisionRow.pipeline_id)
                 .where(PipelineDecisionRow.outcome == "requested")
                 .order_by(PipelineDecisionRow.id)
-            ).tuples()
+            ).all()
         ]
 
     def fire(
@@ -307,7 +307,9 @@ def check(
                 )
             )
             return False
-        made.append(pipeline_service.decisions(ctx, result.pipeline, limit=1)[0])
+        # What this run decided: its trigger, then any promotion, oldest first.
+        recent = pipeline_service.decisions(ctx, result.pipeline, limit=20)
+        made.extend(reversed([d for d in recent if d.run_id == result.id]))
         return result.status == "succeeded"
 
     for decision_id, pipeline_id, reason, path, project in requests:

@@ -7,6 +7,7 @@ a failing step returns its traceback in an :class:`Outcome`, and the engine retr
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from mlgrove.errors import InvalidInput
@@ -58,11 +59,15 @@ class DaskExecutor(Executor):
         return len(self._running)
 
     def wait(self) -> list[tuple[Task, Outcome]]:
-        from distributed import wait
-
-        done = wait(  # type: ignore[no-untyped-call]
-            list(self._running), return_when="FIRST_COMPLETED"
-        ).done
+        # Poll the futures: distributed.wait() wants a default client, and this one
+        # must not become the default of a process that may hold others.
+        pause = 0.005
+        while True:
+            done = [f for f in self._running if f.done()]
+            if done:
+                break
+            time.sleep(pause)
+            pause = min(pause * 2, 0.1)
         finished = []
         for fut in done:
             task = self._running.pop(fut)
