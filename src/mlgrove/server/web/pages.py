@@ -34,6 +34,7 @@ NAV: list[tuple[str, str, str]] = [
     ("/review", "Review", "v"),
     ("/team", "Team", "t"),
     ("/people", "People", "e"),
+    ("/growth", "Growth", "w"),
 ]
 templates.env.globals["nav"] = NAV
 
