@@ -12,6 +12,7 @@ from typing import Any, Generic, TypeVar
 
 from mlgrove.client.datasets import Datasets
 from mlgrove.client.review import Review
+from mlgrove.client.programs import Programs
 from mlgrove.client.tracking import Models, Runs
 from mlgrove.domain.people import AuditEvent, NewToken, Person, Project, Role, Team, TokenInfo
 from mlgrove.errors import InvalidInput
@@ -54,6 +55,9 @@ class Client(abc.ABC):
     models = NotAvailable[Models]("the model registry")
     #: Review queues: ``grove.review.queue("triage").add_predictions(...)``.
     review = NotAvailable[Review]("review queues")
+    #: Growth programmes: help requests, learning time, mentorship, design reviews,
+    #: rotations (``grove.programs.ask_for_help(...)``).
+    programs = NotAvailable[Programs]("growth programmes")
 
     @abc.abstractmethod
     def health(self) -> dict[str, Any]:

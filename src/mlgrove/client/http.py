@@ -16,6 +16,7 @@ import httpx
 
 from mlgrove import errors
 from mlgrove.client.base import Client
+from mlgrove.client.programs_remote import RemotePrograms
 from mlgrove.client.remote_datasets import RemoteDatasets
 from mlgrove.client.remote_tracking import RemoteModels, RemoteRuns
 from mlgrove.domain.people import AuditEvent, NewToken, Person, Project, Role, Team, TokenInfo
@@ -126,6 +127,7 @@ class RemoteClient(Client):
         self.datasets = RemoteDatasets(self)
         self.runs = RemoteRuns(self)
         self.models = RemoteModels(self)
+        self.programs = RemotePrograms(self)
 
     def _unreachable(self, exc: httpx.TransportError) -> errors.RemoteError:
         return errors.RemoteError(

@@ -72,8 +72,8 @@ def check_url(url: str) -> str:
 
 
 @dataclass(frozen=True)
-class NewDesign:
-    """A design just added to the registry, with the existing ones it resembles."""
+class DesignMatches:
+    """A design with the existing ones it resembles (shown when it is added)."""
 
     design: Design
     similar: tuple[SimilarDesign, ...]

@@ -26,7 +26,6 @@ TRAINING_CHECKLIST: tuple[str, ...] = (
     "Keep what the mentee shares private unless they choose to share it",
     "Review the pair's goals every few sessions and end the pairing when they are met",
 )
-_SLOT_PENALTY = 0.01
 
 
 class PairStatus(enum.StrEnum):
@@ -137,12 +136,16 @@ def match(
     slots = [(o, k) for o in offers for k in range(o.free)]
     if not slots or not mentees:
         return []
+    # Later slots score a little less, so equal choices spread mentees across mentors;
+    # all penalties together stay below 0.5, under one covered goal, so they never
+    # trade away coverage.
+    penalty = 0.5 / (len(slots) * CAPACITY_MAX + 1)
     gain = np.zeros((len(slots), len(mentees)))
     for i, (o, k) in enumerate(slots):
         for j, m in enumerate(mentees):
             s, _ = score(o.strengths, m.goals)
             if s > 0 and o.person != m.person and (o.person, m.person) not in existing:
-                gain[i, j] = s - _SLOT_PENALTY * k
+                gain[i, j] = s - penalty * k
     rows, cols = linear_sum_assignment(gain, maximize=True)
     proposals = []
     for i, j in zip(rows, cols, strict=True):

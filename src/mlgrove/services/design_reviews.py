@@ -20,7 +20,7 @@ from mlgrove.domain.designs import (
     Design,
     DesignFeedback,
     DesignReview,
-    NewDesign,
+    DesignMatches,
     ReviewKind,
     SimilarDesign,
     check_url,
@@ -103,7 +103,7 @@ def add_design(
     team: str | None = None,
     doc_url: str = "",
     datasets: Sequence[str] = (),
-) -> NewDesign:
+) -> DesignMatches:
     """Register a project or design, and see the existing ones it resembles."""
     participant(ctx)
     clean_title = text_rules.text(title, "title", limit=200)
@@ -124,7 +124,7 @@ def add_design(
         s.add(row)
         s.flush()
         audit.record(s, ctx.actor_label, "design.add", f"design:{row.id}", clean_title[:100])
-        return NewDesign(_design(row, team_names(s)), tuple(similar))
+        return DesignMatches(_design(row, team_names(s)), tuple(similar))
 
 
 def similar_designs(
@@ -147,7 +147,7 @@ def list_designs(ctx: Context, *, team: str | None = None, limit: int = 200) -> 
         return [_design(r, teams) for r in s.scalars(query)]
 
 
-def get_design(ctx: Context, design_id: int) -> tuple[Design, list[SimilarDesign]]:
+def get_design(ctx: Context, design_id: int) -> DesignMatches:
     """A design and the others like it."""
     participant(ctx)
     with ctx.db.read() as s:
@@ -155,7 +155,7 @@ def get_design(ctx: Context, design_id: int) -> tuple[Design, list[SimilarDesign
         if row is None:
             raise NotFound(f"no design {design_id}", hint="`mlgrove designs list` shows them")
         similar = _similar(s, f"{row.title}\n{row.summary}", row.datasets, exclude=row.id)
-        return _design(row, team_names(s)), similar
+        return DesignMatches(_design(row, team_names(s)), tuple(similar))
 
 
 # -- reviews and presentations -------------------------------------------------------------
@@ -203,7 +203,7 @@ def _review(s: Session, row: DesignReviewRow) -> DesignReview:
 def _review_row(s: Session, review_id: int) -> DesignReviewRow:
     row = s.get(DesignReviewRow, review_id)
     if row is None:
-        raise NotFound(f"no design review {review_id}", hint="`mlgrove designs reviews` lists them")
+        raise NotFound(f"no design review {review_id}", hint="the designs page lists them")
     return row
 
 

@@ -22,6 +22,7 @@ from mlgrove.services.context import Context, Runtime
 from mlgrove.services.embedded_datasets import EmbeddedDatasets
 from mlgrove.services.embedded_tracking import EmbeddedModels, EmbeddedRuns
 from mlgrove.services.review_embedded import EmbeddedReview
+from mlgrove.services.programs_embedded import EmbeddedPrograms
 from mlgrove.store import schema
 from mlgrove.store.repos import people as repo
 from mlgrove.workspace import find_workspace
@@ -37,6 +38,7 @@ class EmbeddedClient(Client):
         self.runs = EmbeddedRuns(self.ctx)
         self.models = EmbeddedModels(self.ctx)
         self.review = EmbeddedReview(self.ctx)
+        self.programs = EmbeddedPrograms(self.ctx)
         self._owns_runtime = owns_runtime
 
     @classmethod

@@ -267,7 +267,7 @@ def _member_pair(s: Session, ctx: Context, pair_id: int) -> MentorshipRow:
                 f"only the two people of pair {pair_id} can do that",
                 hint="sessions and goals belong to the mentor and mentee",
             )
-        raise NotFound(f"no mentorship {pair_id}", hint="`mlgrove mentors pairs` lists yours")
+        raise NotFound(f"no mentorship {pair_id}", hint="the mentors page lists yours")
     return row
 
 

@@ -120,6 +120,8 @@ def reflect(ctx: Context, rotation_id: int, reflection: str) -> Rotation:
     with ctx.db.write() as s:
         row = s.get(RotationRow, rotation_id)
         if row is None or row.person_id != ctx.actor.id:
-            raise NotFound(f"no rotation {rotation_id} of yours", hint="`mlgrove rotations list`")
+            raise NotFound(
+                f"no rotation {rotation_id} of yours", hint="the rotations page lists yours"
+            )
         row.reflection = clean
         return _value(s, row)
