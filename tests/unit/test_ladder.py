@@ -57,7 +57,7 @@ def test_a_small_ladder_parses() -> None:
     [
         (
             GOOD.replace("        L2: answers quickly\n", ""),
-            r"org.yaml line 18: 'help' has no expectation for L2",
+            r"org.yaml line 17: 'help' has no expectation for L2",
         ),
         (
             GOOD.replace("    - id: help", "    - id: modelling"),

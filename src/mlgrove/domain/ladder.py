@@ -99,6 +99,11 @@ def _keys(
     return found
 
 
+def _key_node(mapping: yaml.Node, name: str) -> yaml.Node:
+    """The key node ``name`` of ``mapping``: errors about a whole value point at its key."""
+    return next(k for k, _ in mapping.value if k.value == name)
+
+
 def _text(source: str, node: yaml.Node, what: str, *, limit: int = 1000) -> str:
     if not isinstance(node, yaml.ScalarNode) or not str(node.value).strip():
         raise _fail(source, node, f"{what} must be non-empty text")
@@ -173,7 +178,8 @@ def parse(text: str, source: str = "ladder.yaml") -> Ladder:
                     )
             for level_id in level_ids:
                 if level_id not in expectations:
-                    raise _fail(source, exp_node, f"{cid!r} has no expectation for {level_id}")
+                    where = _key_node(item, "expectations")
+                    raise _fail(source, where, f"{cid!r} has no expectation for {level_id}")
             competencies.append(
                 Competency(
                     id=cid,
