@@ -195,12 +195,13 @@ def scenario(grove: Client, folder: Path) -> dict[str, Any]:
             (type(caught.value).__name__, caught.value.message, caught.value.hint)
         )
 
+    (folder / "no-files").mkdir(exist_ok=True)  # a folder logs its files; this one has none
     with grove.runs.start(name="checks", capture_environment=False) as open_run:
         for call in (
             lambda: open_run.log_metric("loss", "high"),  # type: ignore[arg-type]
             lambda: open_run.log_metric("", 1.0),
             lambda: open_run.log_artifact(folder / "nowhere.pkl"),
-            lambda: open_run.log_artifact(folder),
+            lambda: open_run.log_artifact(folder / "no-files"),
             lambda: open_run.use_dataset("tickets", 1, split="valid"),
             lambda: open_run.use_dataset("nope"),
             lambda: open_run.log_params(lr=0.1, seed=2) or open_run.log_params(seed=3),

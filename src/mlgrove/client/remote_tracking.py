@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import builtins
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlgrove.client import run_env, wire
+from mlgrove.client import artifact_files, run_env, wire
 from mlgrove.client.tracking import (
     FLUSH_INTERVAL,
     FLUSH_POINTS,
@@ -210,13 +211,32 @@ class RemoteRunBackend(RunBackend):
             )
         address = _hash_file(file)
         if address in wire.missing_objects(self._client, [address]):
-            wire.put_object(self._client, address, _blocks(file), file.stat().st_size)
+            wire.upload_file(self._client, address, file)
         body = {"name": name or file.name, "address": address}
         return _artifact(
             self._client._call(
                 "POST", self._run_path(run_id, "artifacts"), json=body, timeout=wire.SLOW
             )
         )
+
+    def log_artifact_tree(
+        self, run_id: int, path: str, name: str | None
+    ) -> builtins.list[RunArtifact]:
+        folder = Path(path)
+        files = artifact_files.tree_files(folder, artifact_files.folder_prefix(folder, name))
+        hashed = [(file, label, _hash_file(file)) for file, label in files]
+        missing = wire.missing_objects(self._client, [address for _, _, address in hashed])
+        for file, _, address in hashed:
+            if address in missing:
+                wire.upload_file(self._client, address, file)
+                missing.discard(address)  # a file twice in the folder is sent once
+        body = {"artifacts": [{"name": label, "address": address} for _, label, address in hashed]}
+        return [
+            _artifact(d)
+            for d in self._client._call(
+                "POST", self._run_path(run_id, "artifacts/batch"), json=body, timeout=wire.SLOW
+            )
+        ]
 
     def use_dataset(
         self, run_id: int, name: str, version: str, split: str | None, project: str | None
@@ -267,6 +287,22 @@ class RemoteRuns(Runs):
     def get(self, run_id: int) -> Run:
         return _run(self._client._call("GET", f"/runs/{run_id}"))
 
+    def download_artifacts(
+        self, run_id: int, dest: str | os.PathLike[str], path: str | None = None
+    ) -> builtins.list[Path]:
+        listed = self._client._call(
+            "GET", f"/runs/{run_id}/artifacts", params=wire.params(path=path)
+        )
+        wanted = [_artifact(d) for d in listed]
+        targets = [(a, artifact_files.relative_target(Path(dest), a.path)) for a in wanted]
+        written = []
+        for artifact, target in targets:
+            url = f"/runs/{run_id}/artifacts/" + "/".join(wire.q(p) for p in artifact.path.split("/"))
+            with self._client._stream("GET", url, timeout=wire.SLOW) as response:
+                wire.download_verified(response.iter_bytes(BLOCK), artifact.address, target)
+            written.append(target)
+        return written
+
     def list(
         self,
         project: str | None = None,
@@ -299,7 +335,6 @@ class RemoteRuns(Runs):
                 "GET", f"/runs/{run_id}/metrics", params={"key": key}, timeout=wire.SLOW
             )
         ]
-
 
     def search(
         self,

@@ -18,6 +18,7 @@ import contextlib
 import os
 import threading
 import traceback
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -59,6 +60,11 @@ class RunBackend(abc.ABC):
 
     @abc.abstractmethod
     def log_artifact(self, run_id: int, path: str, name: str | None) -> RunArtifact: ...
+
+    @abc.abstractmethod
+    def log_artifact_tree(
+        self, run_id: int, path: str, name: str | None
+    ) -> builtins.list[RunArtifact]: ...
 
     @abc.abstractmethod
     def use_dataset(
@@ -179,10 +185,25 @@ class ActiveRun:
         self._check_open()
         self._backend.set_tags(self.run.id, {**(tags or {}), **more})
 
-    def log_artifact(self, path: str | os.PathLike[str], name: str | None = None) -> RunArtifact:
-        """Store a file (content-addressed, deduplicated) as an artifact of the run."""
+    def log_artifact(
+        self, path: str | os.PathLike[str], name: str | None = None
+    ) -> RunArtifact | builtins.list[RunArtifact]:
+        """Store a file (content-addressed, deduplicated) as an artifact of the run.
+
+        A folder logs every file under it, named ``<name or folder name>/<relative
+        path>``, all or none, and returns the list (see :meth:`log_artifacts`)."""
         self._check_open()
+        if os.path.isdir(path):
+            return self._backend.log_artifact_tree(self.run.id, os.fspath(path), name)
         return self._backend.log_artifact(self.run.id, os.fspath(path), name)
+
+    def log_artifacts(
+        self, folder: str | os.PathLike[str], name: str | None = None
+    ) -> builtins.list[RunArtifact]:
+        """Every file under ``folder`` as an artifact ``<name or folder name>/<relative
+        path>``, recorded together: the folder is logged whole or not at all."""
+        self._check_open()
+        return self._backend.log_artifact_tree(self.run.id, os.fspath(folder), name)
 
     def use_dataset(
         self,
@@ -266,6 +287,14 @@ class Runs(abc.ABC):
     @abc.abstractmethod
     def get(self, run_id: int) -> Run:
         """One run with its last metric values, inputs and artifacts."""
+
+    @abc.abstractmethod
+    def download_artifacts(
+        self, run_id: int, dest: str | os.PathLike[str], path: str | None = None
+    ) -> builtins.list[Path]:
+        """Write a run's artifacts (all, or artifact ``path`` and everything under
+        ``path/``) below folder ``dest`` with their names as relative paths, so a logged
+        folder comes back as it was. Returns the files written."""
 
     @abc.abstractmethod
     def list(

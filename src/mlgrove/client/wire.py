@@ -3,12 +3,18 @@ timestamps, and storing an object on the server (``PUT /objects/{address}``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
+
+from mlgrove.errors import ObjectCorrupt
 
 if TYPE_CHECKING:
     from mlgrove.client.http import RemoteClient
@@ -50,3 +56,68 @@ def put_object(client: RemoteClient, address: str, content: Any, size: int) -> N
         headers={"Content-Type": "application/octet-stream", "Content-Length": str(size)},
         timeout=SLOW,
     )
+
+
+#: The largest object one ``PUT /objects/{address}`` may carry; bigger ones go in parts.
+SINGLE_PUT_MAX = 256 << 20
+
+
+def _file_blocks(path: Path, start: int = 0, length: int | None = None) -> Iterator[bytes]:
+    left = path.stat().st_size - start if length is None else length
+    with path.open("rb") as f:
+        f.seek(start)
+        while left > 0 and (block := f.read(min(1 << 20, left))):
+            left -= len(block)
+            yield block
+
+
+def upload_file(client: RemoteClient, address: str, path: Path) -> None:
+    """Upload a file as object ``address``: in one request, or, above
+    :data:`SINGLE_PUT_MAX`, in parts that resume where a broken upload stopped (the
+    server checks the BLAKE3 hash of the whole at the end)."""
+    size = path.stat().st_size
+    if size <= SINGLE_PUT_MAX:
+        put_object(client, address, _file_blocks(path), size)
+        return
+    upload = client._call("POST", "/uploads", json={"address": address, "size": size})
+    if upload["stored"]:
+        return
+    have = set(upload["received"])
+    part_size = int(upload["part_size"])
+    for number in range(1, int(upload["parts"]) + 1):
+        if number in have:
+            continue
+        start = (number - 1) * part_size
+        length = min(part_size, size - start)
+        client._call(
+            "PUT",
+            f"/uploads/{address}/parts/{number}",
+            content=_file_blocks(path, start, length),
+            headers={"Content-Type": "application/octet-stream", "Content-Length": str(length)},
+            timeout=SLOW,
+        )
+    client._call("POST", f"/uploads/{address}/complete", timeout=SLOW)
+
+
+def download_verified(blocks: Iterable[bytes], address: str, target: Path) -> None:
+    """Write downloaded bytes to ``target`` only if they hash to ``address`` (BLAKE3);
+    otherwise nothing is written and :class:`ObjectCorrupt` is raised."""
+    import blake3
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    try:
+        hasher = blake3.blake3()
+        with os.fdopen(fd, "wb") as out:
+            for block in blocks:
+                hasher.update(block)
+                out.write(block)
+        if hasher.hexdigest() != address:
+            raise ObjectCorrupt(
+                f"{target.name}: the downloaded bytes do not hash to {address}",
+                hint="download it again; if it persists, run `mlgrove fsck` on the server",
+            )
+        os.replace(name, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(name)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import os
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from mlgrove.domain.tracking import (
     RunInput,
     RunStatus,
 )
-from mlgrove.services import evaluations, registry, run_queries, tracking
+from mlgrove.services import evaluations, registry, run_artifacts, run_queries, tracking
 from mlgrove.services.context import Context
 
 
@@ -48,6 +49,11 @@ class EmbeddedRunBackend(RunBackend):
 
     def log_artifact(self, run_id: int, path: str, name: str | None) -> RunArtifact:
         return tracking.log_artifact(self.ctx, run_id, Path(path), name)
+
+    def log_artifact_tree(
+        self, run_id: int, path: str, name: str | None
+    ) -> builtins.list[RunArtifact]:
+        return run_artifacts.log_tree(self.ctx, run_id, Path(path), name)
 
     def use_dataset(
         self, run_id: int, name: str, version: str, split: str | None, project: str | None
@@ -82,6 +88,11 @@ class EmbeddedRuns(Runs):
 
     def get(self, run_id: int) -> Run:
         return tracking.get_run(self.ctx, run_id)
+
+    def download_artifacts(
+        self, run_id: int, dest: str | os.PathLike[str], path: str | None = None
+    ) -> builtins.list[Path]:
+        return run_artifacts.download(self.ctx, run_id, Path(dest), path)
 
     def list(
         self,

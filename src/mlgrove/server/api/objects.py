@@ -14,14 +14,17 @@ import os
 import tempfile
 from pathlib import Path
 
+from collections.abc import Iterator
+
 from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from mlgrove.domain.authz import Action
 from mlgrove.server.api.dataset_schemas import KnownIn, KnownOut, MissingIn, MissingOut, ObjectOut
 from mlgrove.server.deps import context
 from mlgrove.server.errors import problem
-from mlgrove.services import table_commit, table_upload
+from mlgrove.services import chunked_upload, table_commit, table_upload
 from mlgrove.services.context import Context
 from mlgrove.store.objects import check_address
 
@@ -90,3 +93,91 @@ async def put_object(address: str, request: Request, ctx: Context = Depends(cont
         status_code=201 if stored.new else 200,
         media_type="application/json",
     )
+
+
+# -- uploads in parts (objects over MAX_OBJECT_BYTES) -----------------------------------
+
+
+class UploadIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    address: str = Field(description="The BLAKE3 hash of the whole object.")
+    size: int = Field(description="The object's size in bytes.")
+
+
+class UploadOut(BaseModel):
+    address: str
+    size: int
+    part_size: int = Field(description="Every part but the last has exactly this many bytes.")
+    parts: int
+    received: list[int] = Field(description="The part numbers (from 1) the server holds.")
+    stored: bool = Field(description="True when the store holds the object: send nothing.")
+
+    @classmethod
+    def of(cls, u: chunked_upload.Upload) -> UploadOut:
+        return cls(
+            address=u.address,
+            size=u.size,
+            part_size=u.part_size,
+            parts=u.parts,
+            received=sorted(n for n, size in u.received.items() if size == u.part_bytes(n)),
+            stored=u.stored,
+        )
+
+
+class PartOut(BaseModel):
+    number: int
+    size: int
+
+
+@router.post("/uploads", response_model=UploadOut)
+def begin_upload(body: UploadIn, ctx: Context = Depends(context)) -> UploadOut:
+    """Open the upload of an object in parts, or resume it: ``received`` lists the parts
+    the server has already, so a client sends only the others."""
+    return UploadOut.of(chunked_upload.begin(ctx, body.address, body.size))
+
+
+@router.get("/uploads/{address}", response_model=UploadOut)
+def upload_status(address: str, ctx: Context = Depends(context)) -> UploadOut:
+    """An upload in progress: its part size and the parts received."""
+    return UploadOut.of(chunked_upload.status(ctx, address))
+
+
+@router.put("/uploads/{address}/parts/{number}", response_model=PartOut)
+async def put_part(
+    address: str, number: int, request: Request, ctx: Context = Depends(context)
+) -> PartOut | Response:
+    """Part ``number`` (from 1) of an upload (``application/octet-stream``): exactly
+    ``part_size`` bytes, fewer for the last part. Sending a part again replaces it."""
+    ctx.require(Action.WRITE_DATA)
+    check_address(address)
+    limit = ctx.settings.upload_part_bytes
+    fd, name = tempfile.mkstemp(prefix="grove-part-", suffix=".part")
+    tmp = Path(name)
+    try:
+        size = 0
+        with os.fdopen(fd, "wb") as out:
+            async for block in request.stream():
+                size += len(block)
+                if size > limit:
+                    return _too_large(f"more than the part size {limit}")
+                out.write(block)
+
+        def blocks() -> Iterator[bytes]:
+            with tmp.open("rb") as f:
+                while block := f.read(1 << 20):
+                    yield block
+
+        got = await run_in_threadpool(chunked_upload.put_part, ctx, address, number, blocks())
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    return PartOut(number=number, size=got)
+
+
+@router.post("/uploads/{address}/complete", response_model=ObjectOut)
+def complete_upload(address: str, ctx: Context = Depends(context)) -> ObjectOut:
+    """Join the parts, check the whole against its BLAKE3 address and store the object.
+    A mismatch discards the upload (400) and stores nothing."""
+    stored = chunked_upload.complete(ctx, address)
+    return ObjectOut(address=stored.address, size=stored.size, new=stored.new)

@@ -15,9 +15,11 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import StreamingResponse
 
 from mlgrove.domain.authz import Action
 from mlgrove.domain.tracking import MetricPoint, RunStatus
@@ -26,6 +28,7 @@ from mlgrove.server.api.datasets import NaNJSONResponse
 from mlgrove.server.api.tracking_schemas import (
     AliasEventOut,
     AliasIn,
+    ArtifactBatchIn,
     ArtifactIn,
     ComparisonOut,
     EndIn,
@@ -46,7 +49,7 @@ from mlgrove.server.api.tracking_schemas import (
     TagsIn,
 )
 from mlgrove.server.deps import context
-from mlgrove.services import evaluations, registry, run_queries, tracking
+from mlgrove.services import evaluations, registry, run_artifacts, run_queries, tracking
 from mlgrove.services.context import Context
 from mlgrove.store.objects import check_address
 
@@ -199,6 +202,47 @@ def log_artifact(run_id: int, body: ArtifactIn, ctx: Context = Depends(context))
     finally:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+
+
+@router.post(
+    "/runs/{run_id}/artifacts/batch", response_model=list[RunArtifactOut], status_code=201
+)
+def log_artifact_batch(
+    run_id: int, body: ArtifactBatchIn, ctx: Context = Depends(context)
+) -> list[RunArtifactOut]:
+    """Record several uploaded objects as artifacts of the run in one transaction: all
+    or none (how the SDK logs a folder)."""
+    items = [(a.name, a.address) for a in body.artifacts]
+    return [RunArtifactOut.of(a) for a in run_artifacts.log_uploaded(ctx, run_id, items)]
+
+
+@router.get("/runs/{run_id}/artifacts", response_model=list[RunArtifactOut])
+def list_artifacts(
+    run_id: int, path: str | None = None, ctx: Context = Depends(context)
+) -> list[RunArtifactOut]:
+    """The run's artifacts: all, or artifact ``path`` and those under ``path/``."""
+    return [RunArtifactOut.of(a) for a in run_artifacts.list_artifacts(ctx, run_id, path)]
+
+
+@router.get(
+    "/runs/{run_id}/artifacts/{path:path}",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/octet-stream": {}}}},
+)
+def download_artifact(run_id: int, path: str, ctx: Context = Depends(context)) -> Response:
+    """The bytes of one artifact file; the ``ETag`` is its BLAKE3 address."""
+    artifact, stream = run_artifacts.open_artifact(ctx, run_id, path)
+
+    def blocks() -> Iterator[bytes]:
+        with stream:
+            while block := stream.read(1 << 20):
+                yield block
+
+    return StreamingResponse(
+        blocks(),
+        media_type="application/octet-stream",
+        headers={"Content-Length": str(artifact.size), "ETag": f'"{artifact.address}"'},
+    )
 
 
 @router.post("/runs/{run_id}/inputs", response_model=RunInputOut, status_code=201)

@@ -163,6 +163,15 @@ class ArtifactIn(BaseModel):
     address: str = Field(description="The object uploaded with `PUT /objects/{address}`.")
 
 
+class ArtifactBatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    artifacts: list[ArtifactIn] = Field(
+        description="Objects uploaded with `PUT /objects/{address}`, recorded together "
+        "(a logged folder: `folder/relative/path` names)."
+    )
+
+
 class InputIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
