@@ -102,6 +102,14 @@ def test_perfect_and_undefined_agreement() -> None:
     assert percent_agreement([[1, None], [None, 2]], resamples=10).value is None
 
 
+def test_no_ratings_yet_is_an_empty_report_not_an_error() -> None:
+    report = agreement_report([], resamples=10)
+    assert (report.items, report.raters, report.ratings) == (0, 0, 0)
+    assert report.krippendorff_alpha.value is None
+    assert report.fleiss_kappa.value is None
+    assert agreement_report([[None, None]], resamples=10).items == 0
+
+
 def test_report_counts_items_raters_and_ratings() -> None:
     report = agreement_report(UNITS, level=Level.ORDINAL, resamples=20)
     assert report.items == 11  # unit 12 was rated once

@@ -97,6 +97,8 @@ def encode(
     is given, so interval and ratio data keep their values.
     """
     present = [v for row in ratings for v in row if v is not None]
+    if not ratings or not any(len(row) for row in ratings):
+        return np.zeros((len(ratings), 0)), list(order or [])
     if order is None and present and all(isinstance(v, int | float) for v in present):
         values = sorted({float(v) for v in present})  # type: ignore[arg-type]
         matrix = np.array(

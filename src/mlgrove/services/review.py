@@ -457,3 +457,28 @@ def get_item(ctx: Context, item_id: int) -> Item:
         if row is None:
             raise NotFound(f"no review item {item_id}")
         return item_value(row)
+
+
+def item_file(ctx: Context, item_id: int) -> tuple[bytes, str]:
+    """The bytes of the file an item's input names (``{"file": {"dataset", "path",
+    "version"}}``) and its path, read from the file dataset's version."""
+    from mlgrove.services import filesets
+
+    item = get_item(ctx, item_id)
+    spec = item.input.get("file")
+    if not isinstance(spec, Mapping):
+        raise NotFound(f"review item {item_id} shows no file")
+    with ctx.db.read() as s:
+        project = s.get_one(ProjectRow, s.get_one(ReviewQueueRow, item.queue_id).project_id).name
+    path = str(spec["path"])
+    found = filesets.list_files(
+        ctx,
+        str(spec["dataset"]),
+        str(spec.get("version", "latest")),
+        project=project,
+        prefix=path,
+        limit=1,
+    )
+    if not found or found[0]["path"] != path:
+        raise NotFound(f"file dataset {spec['dataset']!r} has no file {path!r}")
+    return ctx.objects.get_bytes(found[0]["address"]), path
