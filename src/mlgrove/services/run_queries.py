@@ -236,8 +236,93 @@ def _page(
     return found
 
 
-def metric_history_for_runs(
-    ctx: Context, run_ids: Sequence[int], key: str
-) -> dict[int, list[MetricPoint]]:
-    """One metric's points for several runs (the compare page overlays them)."""
-    return {run_id: tracking.metric_history(ctx, run_id, key) for run_id in run_ids}
+# -- charts --------------------------------------------------------------------------------
+
+#: Points a chart series carries as they are; a longer series is downsampled to this many.
+CHART_POINTS = 100_000
+
+
+@dataclasses.dataclass(frozen=True)
+class Series:
+    """One metric of one run, ready to draw: steps and values in step order."""
+
+    run_id: int
+    key: str
+    steps: list[int]
+    #: None where the value is NaN or infinite (a chart cannot place it).
+    values: list[float | None]
+    #: Points the run logged for this key, and how many of them are drawn.
+    total: int
+    non_finite: int
+
+    @property
+    def downsampled(self) -> bool:
+        return len(self.steps) < self.total
+
+
+def metric_series(ctx: Context, run_id: int, key: str, *, max_points: int | None = None) -> Series:
+    """A metric's points for a chart; above ``max_points`` it keeps the lowest and the
+    highest value of each of ``max_points / 2`` equal runs of points, so spikes stay."""
+    ctx.require(Action.VIEW_PROJECTS)
+    from mlgrove.store.models import MetricRow
+
+    with ctx.db.read() as s:
+        tracking.run_row(s, run_id)
+        rows = s.execute(
+            select(MetricRow.step, MetricRow.value)
+            .where(MetricRow.run_id == run_id, MetricRow.key == key)
+            .order_by(MetricRow.step, MetricRow.id)
+        ).all()
+    import numpy as np
+
+    steps = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    values = np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows))
+    finite = np.isfinite(values)
+    keep = _min_max_buckets(np.where(finite, values, np.nan), max_points or CHART_POINTS)
+    shown = values[keep]
+    return Series(
+        run_id=run_id,
+        key=key,
+        steps=steps[keep].tolist(),
+        values=[float(v) if math.isfinite(v) else None for v in shown.tolist()],
+        total=len(rows),
+        non_finite=int((~finite).sum()),
+    )
+
+
+def _min_max_buckets(values: Any, max_points: int) -> Any:
+    """Indexes of the points to draw: all of them, or each bucket's min and max."""
+    import numpy as np
+
+    n = len(values)
+    if n <= max_points:
+        return np.arange(n)
+    buckets = max(1, max_points // 2)
+    size = -(-n // buckets)
+    padded = np.full(buckets * size, np.nan)
+    padded[:n] = values
+    grid = padded.reshape(buckets, size)
+    empty = np.isnan(grid).all(axis=1)
+    filled = np.where(empty[:, None], 0.0, grid)  # all-NaN buckets keep their first point
+    safe = np.where(np.isnan(filled), np.inf, filled)
+    low = np.argmin(safe, axis=1)
+    safe = np.where(np.isnan(filled), -np.inf, filled)
+    high = np.argmax(safe, axis=1)
+    base = np.arange(buckets) * size
+    keep = np.unique(np.concatenate([base + low, base + high]))
+    return keep[keep < n]
+
+
+def models_from_run(ctx: Context, run_id: int) -> list[tuple[str, int]]:
+    """(model name, version number) of each model version registered from the run."""
+    ctx.require(Action.VIEW_PROJECTS)
+    from mlgrove.store.models import ModelRow, ModelVersionRow
+
+    with ctx.db.read() as s:
+        rows = s.execute(
+            select(ModelRow.name, ModelVersionRow.number)
+            .join(ModelRow, ModelRow.id == ModelVersionRow.model_id)
+            .where(ModelVersionRow.run_id == run_id)
+            .order_by(ModelRow.name, ModelVersionRow.number)
+        ).all()
+    return [(str(name), int(number)) for name, number in rows]
