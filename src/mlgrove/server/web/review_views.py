@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from mlgrove.server.deps import context
 from mlgrove.server.web.pages import render
-from mlgrove.services import review, review_stats
+from mlgrove.services import projects, review, review_stats
 from mlgrove.services.context import Context
 
 router = APIRouter(include_in_schema=False)
@@ -25,7 +25,9 @@ router = APIRouter(include_in_schema=False)
 def review_list(request: Request, ctx: Context = Depends(context)) -> Response:
     queues = review.list_queues(ctx)
     rows = [(q, review.progress(ctx, q.name, q.project)) for q in queues]
-    return render(request, "review_list.html", {"rows": rows})
+    with_queues = {q.project for q in queues}
+    idle = [p.name for p in projects.list_projects(ctx) if p.name not in with_queues]
+    return render(request, "review_list.html", {"rows": rows, "idle": idle})
 
 
 @router.get("/review/{project}/{queue}", response_class=HTMLResponse)
