@@ -19,7 +19,7 @@ from mlgrove.services import people, sessions
 from mlgrove.services.context import Runtime
 from mlgrove.testing.factories import DEFAULT_PASSWORD, Factories
 
-NAV_PAGES = ["/data", "/runs", "/models", "/pipelines", "/review", "/team", "/people"]
+NAV_PAGES = ["/data", "/runs", "/models", "/pipelines", "/review", "/team", "/people", "/growth"]
 SECTION_HEADINGS = {
     "/data": "Data",
     "/runs": "Runs",
