@@ -35,6 +35,7 @@ NAV: list[tuple[str, str, str]] = [
     ("/team", "Team", "t"),
     ("/people", "People", "e"),
     ("/growth", "Growth", "w"),
+    ("/programs", "Programmes", "o"),
 ]
 templates.env.globals["nav"] = NAV
 
