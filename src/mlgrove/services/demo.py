@@ -1,18 +1,21 @@
-"""The demo workspace: a team with people in every role, ready to log in to.
+"""The demo workspace: two teams with people in every role, and the whole loop.
 
-Later capabilities add their part of the story (datasets, runs, review queues...) here.
-Building is idempotent: running the demo twice reuses what exists.
+The people, teams and projects are made here; the loop itself (digits -> pipeline ->
+review -> corrections -> retrain, and the team layer around it) is told by
+:mod:`mlgrove.services.demo_story`. Building is idempotent: running the demo twice reuses
+what exists.
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from mlgrove.domain.people import LOCAL_ADMIN, Role
 from mlgrove.errors import Conflict
-from mlgrove.services import datasets, demo_data, people, projects, splits, table_commit
+from mlgrove.services import datasets, demo_data, demo_story, people, projects, splits, table_commit
 from mlgrove.services.context import Runtime
 from mlgrove.services.workspace import init_workspace
 from mlgrove.workspace import GROVE_DIR, Workspace
@@ -40,15 +43,26 @@ PEOPLE = [
     DemoPerson("jun", "Jun Junior", Role.ENGINEER, "Applied ML", manager="maya"),
     DemoPerson("sam", "Sam Senior", Role.ENGINEER, "Applied ML", manager="maya"),
     DemoPerson("rita", "Rita Reviewer", Role.REVIEWER, "Applied ML", manager="maya"),
+    DemoPerson("rosa", "Rosa Reviewer", Role.REVIEWER, "Applied ML", manager="maya"),
+    DemoPerson("pat", "Pat Platform-lead", Role.MANAGER, "Platform"),
+    DemoPerson("omar", "Omar Staff-engineer", Role.ENGINEER, "Platform", manager="pat"),
+    DemoPerson("lin", "Lin Engineer", Role.ENGINEER, "Platform", manager="pat"),
 ]
 PROJECTS = [
     ("support-triage", "Applied ML", "Routes incoming support tickets to the right queue."),
     ("defect-detection", "Applied ML", "Finds scratches and dents in product photos."),
+    (demo_story.PROJECT, "Applied ML", "Reads handwritten digits (scikit-learn's digits)."),
 ]
 
 
-def build_demo(root: Path) -> Workspace:
-    """Make (or reuse) a demo workspace at ``root`` and fill it with the demo team."""
+def build_demo(
+    root: Path, progress: Callable[[str], None] | None = None
+) -> tuple[Workspace, demo_story.StoryCounts]:
+    """Make (or reuse) a demo workspace at ``root``: the demo team, then the story.
+
+    ``progress`` receives one line per chapter of the story as it happens.
+    """
+    say = progress or (lambda _line: None)
     ws = Workspace(root.resolve()) if (root / GROVE_DIR).is_dir() else init_workspace(root)
     runtime = Runtime.open(ws.settings())
     try:
@@ -76,10 +90,13 @@ def build_demo(root: Path) -> Workspace:
                 # Conflict: made concurrently by another demo process.
                 with contextlib.suppress(Conflict):
                     projects.create_project(ctx, name, team=team, description=description)
+        say(f"{len(PEOPLE)} people in {len(TEAMS)} teams, {len(PROJECTS)} projects")
         _demo_datasets(runtime)
+        say("support tickets v1 and v2 (synthetic demo data)")
+        told = demo_story.tell(runtime, say)
     finally:
         runtime.close()
-    return ws
+    return ws, told
 
 
 def _demo_datasets(runtime: Runtime) -> None:
