@@ -62,6 +62,8 @@ def commit_corrections(
                 hint="add it with --key and --label",
             )
         key_columns, label_column = list(ds.key_columns), ds.label_column
+        latest = ds_service.latest_version_row(s, ds.id)
+        parent_number = latest.number if latest else None
         rows = s.scalars(
             select(ReviewItemRow).where(
                 ReviewItemRow.queue_id == q.id,
@@ -113,6 +115,7 @@ def commit_corrections(
         source=VersionSource.REVIEW,
         lineage_from=lineage_from,
     )
+    unchanged = version.source != VersionSource.REVIEW.value or version.number == parent_number
     with ctx.db.write() as s:
         dv = s.scalar(
             select(DatasetVersionRow.id).where(
@@ -125,6 +128,9 @@ def commit_corrections(
             .where(ReviewItemRow.id.in_(item_ids))
             .values(committed_version_id=dv)
         )
+        if unchanged:
+            # The data already says what the reviewers said: no new version was made.
+            return None
         s.add(
             ReviewCommitRow(
                 queue_id=q.id,
