@@ -219,3 +219,39 @@ def test_export_then_delete_ones_own_data(
 def test_the_workspace_owner_is_asked_to_act_as_a_person(grove_factories: Factories) -> None:
     with pytest.raises(InvalidInput, match="--user"):
         growth_feedback.list_feedback(grove_factories.admin_ctx)
+
+
+def test_evidence_and_team_activity_come_from_real_work(
+    grove_factories: Factories, world: dict[str, Any]
+) -> None:
+    import pyarrow as pa
+
+    from mlgrove.services import table_commit, tracking
+
+    f = grove_factories
+    f.project("churn", team="Vision")
+    eli = ctx(f, world, "eli")
+    table_commit.commit(
+        eli, "tickets", pa.table({"id": [1, 2], "y": [0, 1]}), project="churn", key=["id"]
+    )
+    run = tracking.start_run(eli, "churn", "baseline")
+    items = {(i.kind.value, i.label) for i in growth_plans.work_items(eli)}
+    assert any(k == "dataset-version" and lbl.startswith("dataset tickets v1") for k, lbl in items)
+    assert ("run", f"run {run.id} baseline (running)") in items
+    # Someone else's run is not eli's evidence.
+    assert growth_plans.work_items(ctx(f, world, "bo")) == []
+    plan = growth_plans.create_plan(eli, "Plan", [("data-management", "Curate tickets")])
+    plan = growth_plans.add_evidence(eli, plan.goals[0].id, "run", run.id)
+    assert plan.goals[0].evidence[0].label.startswith(f"run {run.id}")
+    with pytest.raises(NotFound):
+        growth_plans.add_evidence(ctx(f, world, "bo"), plan.goals[0].id, "run", run.id)
+
+    f.runtime.settings = f.runtime.settings.with_overrides(min_group_size=4)
+    view = growth_team.team_growth(ctx(f, world, "max"), "Vision")
+    assert (view.dataset_versions, view.runs, view.review_verdicts) == (1, 1, 0)
+    assert view.active_plans == 0.25
+
+    with pytest.raises(NotFound, match="review-queue:nope does not exist"):
+        growth_feedback.give_feedback(
+            ctx(f, world, "bo"), "eli", technical="ok", about="review-queue:nope"
+        )

@@ -166,6 +166,8 @@ class EvidenceKind(enum.StrEnum):
     DATASET_VERSION = "dataset-version"
     RUN = "run"
     MODEL_VERSION = "model-version"
+    PIPELINE = "pipeline"
+    REVIEWS = "reviews"  # the verdicts one gave in one review queue
     FEEDBACK = "feedback"
 
 
@@ -252,4 +254,8 @@ class TeamGrowth:
     active_plans: float | None = None  # share of members with an active growth plan
     feedback_given: int | None = None  # pieces of feedback received by the team, in the window
     open_requests: int | None = None
+    # The team's work in the window: dataset versions committed, runs, review verdicts.
+    dataset_versions: int | None = None
+    runs: int | None = None
+    review_verdicts: int | None = None
     window_days: int = 90

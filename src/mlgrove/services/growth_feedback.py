@@ -30,6 +30,7 @@ from mlgrove.store.models import (
     RunRow,
 )
 from mlgrove.store.models.growth import GrowthFeedbackRequestRow, GrowthFeedbackRow
+from mlgrove.store.models.review import ReviewQueueRow
 
 #: Most peers one request may name (a request is a question to people, not a broadcast).
 MAX_PEERS = 20
@@ -52,6 +53,10 @@ def check_work(session: Session, about: str) -> WorkKind:
     exists = True
     if kind is WorkKind.RUN:
         exists = session.get(RunRow, int(about.split(":", 1)[1])) is not None
+    elif kind is WorkKind.REVIEW_QUEUE:
+        name = about.split(":", 1)[1]
+        query = select(ReviewQueueRow.id).where(ReviewQueueRow.name == name)
+        exists = session.scalars(query).first() is not None
     elif kind in (WorkKind.DATASET_VERSION, WorkKind.MODEL_VERSION):
         match = re.match(r"^[a-z]+:([^@]+)@v(\d+)$", about)
         assert match is not None  # work_kind checked the form

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from mlgrove.domain import growth as rules
@@ -35,6 +35,8 @@ from mlgrove.store.models.growth import (
     GrowthNoteRow,
     GrowthPlanRow,
 )
+from mlgrove.store.models.pipelines import PipelineRow
+from mlgrove.store.models.review import ReviewerRow, ReviewQueueRow, ReviewVerdictRow
 
 MAX_GOALS = 20
 
@@ -214,6 +216,29 @@ def work_items(ctx: Context, *, limit: int = 200) -> list[WorkItem]:
                     EvidenceKind.MODEL_VERSION, mv.id, f"model {m.name} v{mv.number}", mv.created_at
                 )
             )
+        for pl in s.scalars(
+            select(PipelineRow)
+            .where(PipelineRow.created_by == me.username)
+            .order_by(PipelineRow.id.desc())
+            .limit(limit)
+        ):
+            items.append(
+                WorkItem(EvidenceKind.PIPELINE, pl.id, f"pipeline {pl.name}", pl.created_at)
+            )
+        for queue, verdicts, last in s.execute(
+            select(
+                ReviewQueueRow,
+                func.count(ReviewVerdictRow.id),
+                func.max(ReviewVerdictRow.created_at),
+            )
+            .join(ReviewVerdictRow, ReviewVerdictRow.queue_id == ReviewQueueRow.id)
+            .join(ReviewerRow, ReviewerRow.id == ReviewVerdictRow.reviewer_id)
+            .where(ReviewerRow.person_id == me.id)
+            .group_by(ReviewQueueRow.id)
+            .limit(limit)
+        ):
+            label = f"{verdicts} verdicts in review queue {queue.name}"
+            items.append(WorkItem(EvidenceKind.REVIEWS, queue.id, label, last))
         for fb, giver in s.execute(
             select(GrowthFeedbackRow, PersonRow)
             .join(PersonRow, PersonRow.id == GrowthFeedbackRow.giver_id)

@@ -18,12 +18,13 @@ from mlgrove.domain.people import Role
 from mlgrove.errors import NotFound, PermissionDenied
 from mlgrove.services import growth_access
 from mlgrove.services.context import Context
-from mlgrove.store.models import PersonRow, TeamRow
+from mlgrove.store.models import DatasetVersionRow, PersonRow, RunRow, TeamRow
 from mlgrove.store.models.growth import (
     GrowthFeedbackRequestRow,
     GrowthFeedbackRow,
     GrowthPlanRow,
 )
+from mlgrove.store.models.review import ReviewerRow, ReviewVerdictRow
 
 WINDOW_DAYS = 90
 
@@ -93,6 +94,23 @@ def team_growth(ctx: Context, team: str) -> TeamGrowth:
                 GrowthFeedbackRequestRow.answered_at.is_(None),
             )
         )
+        usernames = list(s.scalars(select(PersonRow.username).where(PersonRow.id.in_(members))))
+        versions = s.scalar(
+            select(func.count())
+            .select_from(DatasetVersionRow)
+            .where(DatasetVersionRow.author.in_(usernames), DatasetVersionRow.created_at >= since)
+        )
+        runs = s.scalar(
+            select(func.count())
+            .select_from(RunRow)
+            .where(RunRow.author.in_(usernames), RunRow.started_at >= since)
+        )
+        verdicts = s.scalar(
+            select(func.count())
+            .select_from(ReviewVerdictRow)
+            .join(ReviewerRow, ReviewerRow.id == ReviewVerdictRow.reviewer_id)
+            .where(ReviewerRow.person_id.in_(members), ReviewVerdictRow.created_at >= since)
+        )
     n = len(members)
     return TeamGrowth(
         team=team,
@@ -104,6 +122,9 @@ def team_growth(ctx: Context, team: str) -> TeamGrowth:
         active_plans=len(planners) / n,
         feedback_given=len(feedback),
         open_requests=int(open_requests or 0),
+        dataset_versions=int(versions or 0),
+        runs=int(runs or 0),
+        review_verdicts=int(verdicts or 0),
         window_days=WINDOW_DAYS,
     )
 

@@ -175,6 +175,9 @@ class TeamGrowthOut(_Out):
     active_plans: float | None
     feedback_given: int | None
     open_requests: int | None
+    dataset_versions: int | None
+    runs: int | None
+    review_verdicts: int | None
     window_days: int
 
 
