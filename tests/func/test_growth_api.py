@@ -237,6 +237,25 @@ def test_cli_contract_against_a_server(
     assert code == 0
     assert [r["peer"] for r in json.loads(out)["requests"]] == ["bo", "max"]
 
+    code, out, _ = as_("bo", "feedback", "requests", "--json")
+    assert code == 0
+    waiting = json.loads(out)["to_me"]
+    assert [(r["from"], r["about"]) for r in waiting] == [("eli", PR)]
+    code, out, _ = as_(
+        "bo",
+        "feedback",
+        "give",
+        "--to",
+        "eli",
+        "--technical",
+        "answered",
+        "--request",
+        str(waiting[0]["id"]),
+    )
+    assert code == 0
+    code, out, _ = as_("eli", "feedback", "requests")
+    assert "bo about https://git.example/org/repo/pull/42 (answered)" in out
+
     code, out, _ = as_("eli", "ladder", "show", "--json")
     assert code == 0
     assert len(json.loads(out)["levels"]) == 4

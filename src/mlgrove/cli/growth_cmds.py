@@ -172,6 +172,29 @@ def request_(
     out.print(f"Asked {names} for feedback on {about}.")
 
 
+@feedback_app.command("requests")
+def requests_(ctx: typer.Context, as_json: bool = JsonOpt) -> None:
+    """Requests waiting for your answer, and the ones you made."""
+    with _growth(ctx) as growth:
+        to_me, mine = growth.feedback_requests()
+    if as_json:
+        _emit({"to_me": [request_json(r) for r in to_me], "mine": [request_json(r) for r in mine]})
+        return
+    out.print("Waiting for your answer:" if to_me else "Nothing waiting for your answer.")
+    for r in to_me:
+        out.print(
+            f"  #{r.id} from {r.requester.display_name} about {r.about}: {r.message}".rstrip(": ")
+        )
+        out.print(
+            f"    answer: mlgrove feedback give --to {r.requester.username} --request {r.id} ..."
+        )
+    if mine:
+        out.print("You asked:")
+        for r in mine:
+            state = "answered" if r.answered_at else "waiting"
+            out.print(f"  #{r.id} {r.peer.display_name} about {r.about} ({state})")
+
+
 def _ladder_json(lad: Ladder) -> dict[str, Any]:
     return {
         "name": lad.name,
