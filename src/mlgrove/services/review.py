@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from mlgrove.domain import review as rules
@@ -308,6 +308,27 @@ def prepare_item(queue: Queue, spec: Mapping[str, Any], index: int) -> dict[str,
 def insert_items(s: Session, queue: Queue, rows: Sequence[dict[str, Any]]) -> None:
     for i in range(0, len(rows), INSERT_ROWS):
         s.execute(insert(ReviewItemRow), list(rows[i : i + INSERT_ROWS]))
+    resolved = sum(1 for r in rows if r.get("status") == ItemStatus.RESOLVED.value)
+    s.execute(
+        update(ReviewQueueRow)
+        .where(ReviewQueueRow.id == queue.id)
+        .values(
+            items_total=ReviewQueueRow.items_total + len(rows),
+            items_resolved=ReviewQueueRow.items_resolved + resolved,
+        )
+    )
+
+
+def count_status_change(s: Session, queue_id: int, old: str, new: str) -> None:
+    """Keep the queue's resolved counter in step with an item's status change."""
+    resolved = ItemStatus.RESOLVED.value
+    delta = (new == resolved) - (old == resolved)
+    if delta:
+        s.execute(
+            update(ReviewQueueRow)
+            .where(ReviewQueueRow.id == queue_id)
+            .values(items_resolved=ReviewQueueRow.items_resolved + delta)
+        )
 
 
 def check_new_ids(s: Session, queue_id: int, rows: Sequence[dict[str, Any]]) -> None:

@@ -25,8 +25,8 @@ from mlgrove.errors import Conflict, InvalidInput, NotFound
 from mlgrove.services import audit
 from mlgrove.services.context import Context
 from mlgrove.services.review import (
+    count_status_change,
     item_value,
-    queue_progress,
     queue_row,
     queue_value,
     reviewer_row,
@@ -78,13 +78,13 @@ def reclaim_expired(s: Session, queue_id: int) -> int:
 
 
 def _assignment(s: Session, item: ReviewItemRow, lease: ReviewLeaseRow) -> Assignment:
-    prog = queue_progress(s, item.queue_id)
-    return Assignment(
-        item=item_value(item),
-        expires_at=lease.expires_at,
-        done=prog.resolved,
-        total=prog.total,
-    )
+    s.flush()
+    done, total = s.execute(
+        select(ReviewQueueRow.items_resolved, ReviewQueueRow.items_total).where(
+            ReviewQueueRow.id == item.queue_id
+        )
+    ).one()
+    return Assignment(item=item_value(item), expires_at=lease.expires_at, done=done, total=total)
 
 
 def next_item(ctx: Context, queue: str, *, project: str | None = None) -> Assignment | None:
@@ -122,7 +122,9 @@ def next_item(ctx: Context, queue: str, *, project: str | None = None) -> Assign
                 ~done_by_me,
                 ~skipped_by_me,
             )
-            .order_by(ReviewItemRow.priority.desc(), ReviewItemRow.id)
+            # Both descending, so the index is read backwards and never sorted (equal
+            # priorities: the newest item first).
+            .order_by(ReviewItemRow.priority.desc(), ReviewItemRow.id.desc())
             .limit(1)
         )
         if not ctx.db.is_sqlite:
@@ -182,6 +184,19 @@ def settle(s: Session, queue: Queue, item: ReviewItemRow) -> None:
     names = _reviewer_names(s, [r.reviewer_id for r in rows])
     answers = [(names[r.reviewer_id], dict(r.answer)) for r in rows]
     disputed = rules.disagree([a for _, a in answers])
+    before = item.status
+    _settle(s, queue, item, rows, answers, disputed)
+    count_status_change(s, queue.id, before, item.status)
+
+
+def _settle(
+    s: Session,
+    queue: Queue,
+    item: ReviewItemRow,
+    rows: Sequence[Any],
+    answers: list[tuple[str, dict[str, Any]]],
+    disputed: bool,
+) -> None:
     if item.verdict_count < queue.overlap:
         item.status = ItemStatus.OPEN.value
         item.answer = None
@@ -345,6 +360,7 @@ def adjudicate(ctx: Context, item_id: int, answer: Mapping[str, Any]) -> None:
             raise NotFound(f"no review item {item_id}")
         queue = queue_value(s.get_one(ReviewQueueRow, item.queue_id), "")
         item.answer = rules.check_answer(queue, answer)
+        count_status_change(s, queue.id, item.status, ItemStatus.RESOLVED.value)
         item.status = ItemStatus.RESOLVED.value
         item.resolved_by = ctx.actor_label
         audit.record(s, ctx.actor_label, "review.adjudicate", f"review_item:{item.id}")

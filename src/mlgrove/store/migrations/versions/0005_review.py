@@ -38,6 +38,8 @@ def upgrade() -> None:
         sa.Column("consensus", sa.String(length=20), nullable=False),
         sa.Column("instructions", sa.Text(), nullable=False),
         sa.Column("training_dataset", sa.String(length=200), nullable=True),
+        sa.Column("items_total", sa.Integer(), nullable=False),
+        sa.Column("items_resolved", sa.Integer(), nullable=False),
         sa.Column("created_by", sa.String(length=100), nullable=False),
         sa.Column("created_at", mlgrove.store.models.base.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
