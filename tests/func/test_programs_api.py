@@ -211,3 +211,62 @@ def test_rotations_are_planned_by_managers_and_reflected_on_by_the_person(
     assert done.reflection.startswith("Audio")
     with pytest.raises(NotFound):
         ola.reflect_on_rotation(rot.id, "not mine")
+
+
+def test_export_and_delete_of_ones_own_programme_data(connect: Any) -> None:
+    jun, sam, mia = connect("jun").programs, connect("sam").programs, connect("mia").programs
+    mine = jun.ask_for_help("tokenizer mismatch", stuck_since="1h")
+    theirs = sam.ask_for_help("flaky CI")
+    jun.respond(theirs.id, "pin the tokenizers version")
+    jun.log_learning(1.0, "tokenizers")
+    sam.offer_mentoring(["testing"], 1)
+    jun.set_mentee_goals(["testing"])
+    mia.approve_mentor_pairs([("sam", "jun")])
+
+    exported = jun.export_mine()
+    assert [r["topic"] for r in exported["help_requests"]] == ["tokenizer mismatch"]
+    assert exported["help_requests"][0]["stuck_since"] is not None
+    assert exported["help_requests_answered"] == [theirs.id]
+    assert [e["hours"] for e in exported["learning_entries"]] == [1.0]
+    assert exported["mentee_goals"]["goals"] == ["testing"]
+    assert [(p["mentor"], p["mentee"]) for p in exported["mentorships"]] == [("sam", "jun")]
+
+    counts = jun.delete_mine()
+    assert counts["help_requests"] == 1
+    assert counts["learning_entries"] == 1
+    assert counts["mentorships"] == 1
+    assert counts["answers_anonymised"] == 1
+    with pytest.raises(NotFound):
+        sam.help_request(mine.id)
+    kept = sam.help_request(theirs.id)
+    assert [(a.responder, a.body) for a in kept.responses] == [
+        ("(deleted)", "pin the tokenizers version")
+    ]
+    assert sam.mentorships() == []
+    assert jun.export_mine()["learning_entries"] == []
+
+
+def test_the_team_view_is_for_managers_and_hides_small_groups(
+    connect: Any, grove_runtime: Any
+) -> None:
+    jun, mia, ola = connect("jun").programs, connect("mia").programs, connect("ola").programs
+    with pytest.raises(PermissionDenied, match="for its managers"):
+        jun.team_programmes("Vision")
+    hidden = mia.team_programmes("Vision")
+    assert hidden.shown is False
+    assert hidden.active_mentorships is None
+    assert hidden.learning.shown is False
+
+    grove_runtime.settings = grove_runtime.settings.with_overrides(min_group_size=3)
+    ola.offer_mentoring(["audio"], 1)
+    jun.set_mentee_goals(["audio"])
+    mia.approve_mentor_pairs([("ola", "jun")])
+    when = datetime.now(UTC) + timedelta(days=1)
+    review = ola.schedule_review("Diarisation design", when, invite=["Vision"])
+    jun.attend_review(review.id)
+    mia.attend_review(review.id)
+    shown = mia.team_programmes("Vision")
+    assert shown.shown is True
+    assert shown.group_size == 3
+    assert shown.active_mentorships == 1
+    assert shown.cross_team_reviews_attended == 2

@@ -166,6 +166,9 @@ def test_manager_edits_and_approves_the_matchers_proposal(
     mentorship.set_goals(ctx(world["jun"]), ["evaluation"])
     mentorship.set_goals(ctx(world["mia"]), ["communication"])  # managers grow too
     log_in(page, base, "mia")
+    page.goto(f"{base}/programs")
+    # The manager's team view: aggregates only, and Vision (3 people) is too small.
+    expect(page.get_by_test_id("team-programmes")).to_contain_text("Vision has 3 people")
     page.goto(f"{base}/programs/mentors")
     proposal = page.get_by_test_id("proposal")
     expect(proposal.locator("tbody tr")).to_have_count(2)

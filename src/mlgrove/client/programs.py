@@ -20,6 +20,7 @@ from mlgrove.domain.designs import Design, DesignMatches, DesignReview, SimilarD
 from mlgrove.domain.help_requests import HelperSuggestion, HelpRequest, HelpStats
 from mlgrove.domain.learning import BudgetReport, LearningBudget, LearningEntry, LearningEvent
 from mlgrove.domain.mentorship import MenteeGoals, MentorOffer, Mentorship, Proposal
+from mlgrove.domain.programs_team import TeamProgrammes
 from mlgrove.domain.rotations import Rotation
 
 T = TypeVar("T")
@@ -279,3 +280,16 @@ class Programs(abc.ABC):
 
     @abc.abstractmethod
     def reflect_on_rotation(self, rotation_id: int, reflection: str) -> Rotation: ...
+
+    # -- one's own data and the team view ---------------------------------------------
+    @abc.abstractmethod
+    def export_mine(self) -> dict[str, Any]:
+        """Everything of yours in the programmes, as one JSON-ready document."""
+
+    @abc.abstractmethod
+    def delete_mine(self) -> dict[str, int]:
+        """Delete your own programme data; returns counts by kind."""
+
+    @abc.abstractmethod
+    def team_programmes(self, team: str) -> TeamProgrammes:
+        """A team's aggregates for its managers (hidden below the minimum group)."""

@@ -13,6 +13,7 @@ from mlgrove.domain.designs import Design, DesignMatches, DesignReview, SimilarD
 from mlgrove.domain.help_requests import HelperSuggestion, HelpRequest, HelpStats
 from mlgrove.domain.learning import BudgetReport, LearningBudget, LearningEntry, LearningEvent
 from mlgrove.domain.mentorship import MenteeGoals, MentorOffer, Mentorship, Proposal
+from mlgrove.domain.programs_team import TeamProgrammes
 from mlgrove.domain.rotations import Rotation
 
 if TYPE_CHECKING:
@@ -328,3 +329,15 @@ class RemotePrograms(Programs):
     def reflect_on_rotation(self, rotation_id: int, reflection: str) -> Rotation:
         path = f"/rotations/{rotation_id}/reflection"
         return self._one(Rotation, "PUT", path, json={"reflection": reflection})
+
+    # -- one's own data and the team view ---------------------------------------------
+    def export_mine(self) -> dict[str, Any]:
+        answer: dict[str, Any] = self._client._call("GET", "/programs/mine")
+        return answer
+
+    def delete_mine(self) -> dict[str, int]:
+        answer: dict[str, int] = self._client._call("DELETE", "/programs/mine")
+        return answer
+
+    def team_programmes(self, team: str) -> TeamProgrammes:
+        return self._one(TeamProgrammes, "GET", f"/teams/{q(team)}/programmes")

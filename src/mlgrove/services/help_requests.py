@@ -27,7 +27,7 @@ from mlgrove.domain.help_requests import (
 )
 from mlgrove.domain.mentorship import PairStatus
 from mlgrove.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from mlgrove.services import audit
+from mlgrove.services import audit, notifications
 from mlgrove.services.context import Context
 from mlgrove.services.programs import (
     own_team,
@@ -261,6 +261,14 @@ def respond(ctx: Context, request_id: int, body: str) -> HelpRequest:
         s.add(HelpResponseRow(request_id=row.id, responder_id=me.id, body=text, at=now))
         if me.id != row.asker_id and row.first_response_at is None:
             row.first_response_at = now
+        if me.id != row.asker_id:
+            notifications.add(
+                s,
+                row.asker_id,
+                "help.answer",
+                f"{me.username} answered your help request: {row.topic}",
+                f"/programs/help/{row.id}",
+            )
         audit.record(s, ctx.actor_label, "help.respond", f"help:{row.id}")
     return _one(ctx, request_id)
 

@@ -26,7 +26,7 @@ from mlgrove.domain.mentorship import (
     Proposal,
 )
 from mlgrove.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from mlgrove.services import audit
+from mlgrove.services import audit, notifications
 from mlgrove.services.context import Context
 from mlgrove.services.programs import participant, person_row, usernames
 from mlgrove.store.models import PersonRow
@@ -255,6 +255,11 @@ def approve(ctx: Context, pairs: Sequence[tuple[str, str]]) -> list[Mentorship]:
                 f"pair:{row.id}",
                 f"{mentor.username} -> {mentee.username}",
             )
+            for who, text in (
+                (mentor.id, f"You now mentor {mentee.username}"),
+                (mentee.id, f"{mentor.username} is now your mentor"),
+            ):
+                notifications.add(s, who, "mentorship", text, "/programs/mentors")
             made.append(_pair(s, row, with_sessions=False))
     return made
 

@@ -11,7 +11,7 @@ from mlgrove.domain.authz import Action
 from mlgrove.domain.mentorship import PairStatus
 from mlgrove.domain.people import Person
 from mlgrove.errors import InvalidInput, NotFound
-from mlgrove.services import audit
+from mlgrove.services import growth_access
 from mlgrove.services.context import Context
 from mlgrove.store.models import PersonRow, TeamRow
 from mlgrove.store.models.growth_programs import MentorshipRow
@@ -99,11 +99,6 @@ def team_size(s: Session, team_id: int) -> int:
 def record_private_reads(ctx: Context, kind: policy.DataKind, reads: list[tuple[int, str]]) -> None:
     """Audit-log reads of someone else's private data: ``(owner id, what was read)``.
 
-    Called after the read, in a write transaction of its own, so the person can see who
-    read what (``private.read`` events on ``person:<id>``)."""
-    others = [(owner, what) for owner, what in reads if owner != ctx.actor.id]
-    if not others:
-        return
-    with ctx.db.write() as s:
-        for owner, what in others:
-            audit.record(s, ctx.actor_label, "private.read", f"person:{owner}", f"{kind}: {what}")
+    The same ``growth.read`` events as feedback and notes, so the person sees these reads
+    on their "who read my data" page too."""
+    growth_access.log_reads(ctx, [(owner, f"{kind}: {what}") for owner, what in reads])

@@ -5,14 +5,24 @@ from __future__ import annotations
 import builtins
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Any
 
 from mlgrove.client.programs import Programs
 from mlgrove.domain.designs import Design, DesignMatches, DesignReview, SimilarDesign
 from mlgrove.domain.help_requests import HelperSuggestion, HelpRequest, HelpStats
 from mlgrove.domain.learning import BudgetReport, LearningBudget, LearningEntry, LearningEvent
 from mlgrove.domain.mentorship import MenteeGoals, MentorOffer, Mentorship, Proposal
+from mlgrove.domain.programs_team import TeamProgrammes
 from mlgrove.domain.rotations import Rotation
-from mlgrove.services import design_reviews, help_requests, learning, mentorship, rotations
+from mlgrove.services import (
+    design_reviews,
+    help_requests,
+    learning,
+    mentorship,
+    programs_data,
+    programs_team,
+    rotations,
+)
 from mlgrove.services.context import Context
 
 
@@ -269,3 +279,13 @@ class EmbeddedPrograms(Programs):
 
     def reflect_on_rotation(self, rotation_id: int, reflection: str) -> Rotation:
         return rotations.reflect(self.ctx, rotation_id, reflection)
+
+    # -- one's own data and the team view ---------------------------------------------
+    def export_mine(self) -> dict[str, Any]:
+        return programs_data.export_mine(self.ctx)
+
+    def delete_mine(self) -> dict[str, int]:
+        return programs_data.delete_mine(self.ctx)
+
+    def team_programmes(self, team: str) -> TeamProgrammes:
+        return programs_team.team_programmes(self.ctx, team)

@@ -7,12 +7,15 @@ events has a stable address: ``GET /api/v1/learning/events.ics`` (``?team=`` nar
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from mlgrove.domain.designs import Design, DesignMatches, DesignReview, SimilarDesign
 from mlgrove.domain.help_requests import HelperSuggestion, HelpRequest, HelpStats, HelpStatus
 from mlgrove.domain.learning import BudgetReport, LearningBudget, LearningEntry, LearningEvent
 from mlgrove.domain.mentorship import MenteeGoals, MentorOffer, Mentorship, Proposal
+from mlgrove.domain.programs_team import TeamProgrammes
 from mlgrove.domain.rotations import Rotation
 from mlgrove.server.api.program_schemas import (
     ApproveIn,
@@ -40,7 +43,15 @@ from mlgrove.server.api.program_schemas import (
     TrainingIn,
 )
 from mlgrove.server.deps import context
-from mlgrove.services import design_reviews, help_requests, learning, mentorship, rotations
+from mlgrove.services import (
+    design_reviews,
+    help_requests,
+    learning,
+    mentorship,
+    programs_data,
+    programs_team,
+    rotations,
+)
 from mlgrove.services.context import Context
 
 router = APIRouter(tags=["programs"])
@@ -353,3 +364,24 @@ def list_rotations(person: str | None = None, ctx: Context = Depends(context)) -
 @router.put("/rotations/{rotation_id}/reflection", response_model=Rotation)
 def reflect(rotation_id: int, body: ReflectionIn, ctx: Context = Depends(context)) -> Rotation:
     return rotations.reflect(ctx, rotation_id, body.reflection)
+
+
+# -- one's own data, and the team view -----------------------------------------------------
+
+
+@router.get("/programs/mine")
+def export_mine(ctx: Context = Depends(context)) -> dict[str, Any]:
+    """Everything of yours in the programmes, as one JSON document."""
+    return programs_data.export_mine(ctx)
+
+
+@router.delete("/programs/mine")
+def delete_mine(ctx: Context = Depends(context)) -> dict[str, int]:
+    """Delete your own programme data; answers you gave others stay, without your name."""
+    return programs_data.delete_mine(ctx)
+
+
+@router.get("/teams/{team}/programmes", response_model=TeamProgrammes)
+def team_view(team: str, ctx: Context = Depends(context)) -> TeamProgrammes:
+    """Team aggregates for its managers: mentorships, learning, help times, reviews."""
+    return programs_team.team_programmes(ctx, team)

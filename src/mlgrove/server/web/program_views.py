@@ -22,7 +22,16 @@ from mlgrove.server.deps import context
 from mlgrove.server.errors import status_for
 from mlgrove.server.web.charts import Bar, Chart
 from mlgrove.server.web.pages import render
-from mlgrove.services import design_reviews, help_requests, learning, mentorship, people, rotations
+from mlgrove.services import (
+    design_reviews,
+    growth_team,
+    help_requests,
+    learning,
+    mentorship,
+    people,
+    programs_team,
+    rotations,
+)
 from mlgrove.services.context import Context
 
 router = APIRouter(include_in_schema=False)
@@ -79,7 +88,9 @@ def _my_team(ctx: Context) -> str | None:
 
 @router.get("/programs", response_class=HTMLResponse)
 def hub(request: Request, ctx: Context = Depends(context)) -> Response:
-    return render(request, "program_hub.html", {})
+    """The programmes, and for managers their teams' figures (aggregates only)."""
+    views = [programs_team.team_programmes(ctx, t) for t in growth_team.managed_teams(ctx)]
+    return render(request, "program_hub.html", {"team_views": views})
 
 
 # -- help requests -------------------------------------------------------------------------
