@@ -107,6 +107,13 @@ def _fingerprint(
     return fingerprint(s, inputs, _step_params(p, name, params), p.env)
 
 
+def _prefetch(p: Pipeline, backend: Backend) -> None:
+    # Optional on a backend: one read of all the pipeline's cache entries.
+    prefetch = getattr(backend, "prefetch", None)
+    if prefetch is not None:
+        prefetch(p.order)
+
+
 def resolve_inputs(p: Pipeline, backend: Backend) -> dict[DatasetInput, ResolvedInput]:
     """Pin every dataset input once, so all steps of a run read the same versions."""
     found: dict[DatasetInput, ResolvedInput] = {}
@@ -155,6 +162,7 @@ def status(
     given = dict(params or {})
     p.check_params(given)
     resolved = resolve_inputs(p, backend)
+    _prefetch(p, backend)
     previous = dict(last or {})
     outputs: dict[str, str] = {}
     stale_upstream: dict[str, list[str]] = {}
@@ -199,6 +207,7 @@ def execute(
     p.check_steps(forced_names)
     forced = p.downstream(forced_names)
     pins = dict(resolved) if resolved is not None else resolve_inputs(p, backend)
+    _prefetch(p, backend)
     default_retries = p.retries if retries is None else retries
     emit = on_event or (lambda _r: None)
 

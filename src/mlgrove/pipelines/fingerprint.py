@@ -9,6 +9,7 @@ hashing NumPy's source on every run would cost more than most steps.
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import inspect
 import json
@@ -133,6 +134,11 @@ def _version(package: str) -> str:
 
 def env_hash(declared: Iterable[str]) -> tuple[str, dict[str, str]]:
     """The declared environment, resolved (package -> installed version), and its hash."""
+    return _env_hash(tuple(declared))
+
+
+@functools.lru_cache(maxsize=256)
+def _env_hash(declared: tuple[str, ...]) -> tuple[str, dict[str, str]]:
     resolved = {"python": f"{sys.version_info.major}.{sys.version_info.minor}"}
     for item in declared:
         key, sep, value = item.partition("=")
@@ -161,7 +167,7 @@ class Fingerprint:
     params: dict[str, Any]
     env: str
 
-    @property
+    @functools.cached_property
     def key(self) -> str:
         return _h(
             json.dumps(

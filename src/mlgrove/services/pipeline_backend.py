@@ -3,6 +3,7 @@ step cache in the database (keys) and the object store (outputs)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import blake3
@@ -24,6 +25,21 @@ class WorkspaceBackend:
     def __init__(self, ctx: Context, project: str | None) -> None:
         self.ctx = ctx
         self.project = project
+        # key -> address, read in one query per run (see prefetch)
+        self._known: dict[str, str] = {}
+
+    def prefetch(self, steps: Iterable[str]) -> None:
+        """Read the cache entries of these steps in one query: a cached run then costs
+        one round trip instead of one per step."""
+        names = list(steps)
+        with self.ctx.db.read() as s:
+            for i in range(0, len(names), 500):
+                rows = s.execute(
+                    select(PipelineStepCacheRow.key, PipelineStepCacheRow.address).where(
+                        PipelineStepCacheRow.step.in_(names[i : i + 500])
+                    )
+                ).all()
+                self._known.update({str(k): str(a) for k, a in rows})
 
     def resolve(self, ref: DatasetInput) -> ResolvedInput:
         ctx, project = self.ctx, self.project
@@ -51,10 +67,13 @@ class WorkspaceBackend:
         return ResolvedInput(address=address, label=label, version_id=version_id, load=load)
 
     def cache_lookup(self, key: str) -> str | None:
+        if key in self._known:
+            return self._known[key]
+        # Not prefetched: another run may have just saved it.
         with self.ctx.db.read() as s:
-            return s.scalar(
+            return s.execute(
                 select(PipelineStepCacheRow.address).where(PipelineStepCacheRow.key == key)
-            )
+            ).scalar()
 
     def cache_load(self, address: str) -> bytes:
         return self.ctx.objects.get_bytes(address)
@@ -78,4 +97,5 @@ class WorkspaceBackend:
                 )
                 .on_conflict_do_nothing(index_elements=["key"])
             )
+        self._known[key] = stored.address
         return stored.address

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from mlgrove.domain.authz import Action
@@ -337,25 +337,28 @@ def _finish(
     failed = [r for r in results.values() if r.status == "failed"]
     with ctx.db.write() as s:
         rrow = s.get_one(PipelineRunRow, run_id)
+        rows = []
         for r in results.values():
             fp = r.fingerprint
-            s.add(
-                PipelineStepRunRow(
-                    run_id=run_id,
-                    step=r.step,
-                    status=r.status,
-                    cache_key=fp.key if fp else None,
-                    code_hash=fp.code if fp else None,
-                    input_addresses=dict(fp.inputs) if fp else {},
-                    params=dict(fp.params) if fp else {},
-                    env_hash=fp.env if fp else None,
-                    output_address=r.output,
-                    attempts=r.attempts,
-                    seconds=r.seconds,
-                    error=r.error or None,
-                    traceback=r.traceback or None,
-                )
+            rows.append(
+                {
+                    "run_id": run_id,
+                    "step": r.step,
+                    "status": r.status,
+                    "cache_key": fp.key if fp else None,
+                    "code_hash": fp.code if fp else None,
+                    "input_addresses": dict(fp.inputs) if fp else {},
+                    "params": dict(fp.params) if fp else {},
+                    "env_hash": fp.env if fp else None,
+                    "output_address": r.output,
+                    "attempts": r.attempts,
+                    "seconds": r.seconds,
+                    "error": r.error or None,
+                    "traceback": r.traceback or None,
+                }
             )
+        if rows:  # one multi-row INSERT: a 100-step run writes its steps at once
+            s.execute(insert(PipelineStepRunRow), rows)
         rrow.steps_cached = sum(r.status == "cached" for r in results.values())
         rrow.steps_failed = len(failed)
         rrow.tracking_run_id = tracking_run_id

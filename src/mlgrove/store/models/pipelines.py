@@ -89,6 +89,8 @@ class PipelineStepCacheRow(Base):
     """The shared step cache: a cache key names the stored output of a successful step."""
 
     __tablename__ = "pipeline_step_cache"
+    # A run reads all of its steps' entries at once (by step name).
+    __table_args__ = (Index("ix_pipeline_step_cache_step", "step"),)
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     step: Mapped[str] = mapped_column(String(200))

@@ -32,6 +32,9 @@ def upgrade() -> None:
         sa.Column("created_at", mlgrove.store.models.base.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_pipeline_step_cache")),
     )
+    with op.batch_alter_table("pipeline_step_cache", schema=None) as batch_op:
+        batch_op.create_index("ix_pipeline_step_cache_step", ["step"], unique=False)
+
     op.create_table(
         "pipelines",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -196,4 +199,7 @@ def downgrade() -> None:
 
     op.drop_table("pipeline_rules")
     op.drop_table("pipelines")
+    with op.batch_alter_table("pipeline_step_cache", schema=None) as batch_op:
+        batch_op.drop_index("ix_pipeline_step_cache_step")
+
     op.drop_table("pipeline_step_cache")
