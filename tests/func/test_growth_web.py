@@ -132,9 +132,15 @@ def test_giving_feedback_shows_the_gap_and_reaches_the_receiver(
     log_in(page, base, "max")
     page.goto(f"{base}/growth/team")
     expect(page.get_by_test_id("hidden")).to_contain_text("figures are shown from 5")
+    page.goto(f"{base}/growth")
+    page.get_by_role("link", name="Eli Engineer").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Growth of eli")
+    expect(page.get_by_test_id("feedback")).to_contain_text("You added a leakage test.")
     log_in(page, base, "eli")
     page.goto(f"{base}/growth/reads")
-    expect(page.get_by_test_id("reads")).to_contain_text("Nobody else")
+    expect(page.get_by_test_id("reads").get_by_role("row", name=re.compile("max"))).to_contain_text(
+        "feedback #"
+    )
     # The refused empty form answered 400, which Chromium logs; nothing else may be logged.
     assert [e for e in console_errors if "400" not in e] == []
 
@@ -171,6 +177,12 @@ def test_reads_plans_and_notes_pages(
     plan.get_by_role("button", name="Add evidence").click()
     expect(page.get_by_test_id("evidence")).to_contain_text("feedback from Bo Builder")
 
+    page.goto(f"{base}/growth/ladder")
+    expect(page.get_by_test_id("ladder-collaboration")).to_contain_text(
+        "Asking for and giving help"
+    )
+    expect(page.get_by_test_id("ladder-technical")).to_contain_text("Production ML and MLOps")
+
     page.goto(f"{base}/growth/notes?with_=max")
     page.get_by_label("New note").fill("Talk about <i>promotion</i>")
     page.get_by_role("button", name="Add note").click()
@@ -178,4 +190,7 @@ def test_reads_plans_and_notes_pages(
     log_in(page, base, "ana")
     page.goto(f"{base}/growth/notes?with_=eli")
     expect(page.get_by_test_id("note")).to_have_count(0)  # not hers to read, even as admin
+    page.goto(f"{base}/growth/people/eli")
+    expect(page.get_by_test_id("plans-private")).to_be_visible()
+    expect(page.get_by_test_id("no-feedback")).to_be_visible()
     assert console_errors == []

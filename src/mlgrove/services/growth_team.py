@@ -48,6 +48,17 @@ def managed_teams(ctx: Context) -> list[str]:
         )
 
 
+def reports(ctx: Context) -> list[tuple[str, str]]:
+    """(username, display name) of the people the caller manages: links, not figures."""
+    with ctx.db.read() as s:
+        rows = s.execute(
+            select(PersonRow.username, PersonRow.display_name)
+            .where(PersonRow.manager_id == ctx.actor.id, PersonRow.active.is_(True))
+            .order_by(PersonRow.username)
+        )
+        return [(u, d) for u, d in rows]
+
+
 def team_growth(ctx: Context, team: str) -> TeamGrowth:
     """Feedback coverage on both axes, active plans and open requests for ``team``."""
     with ctx.db.read() as s:

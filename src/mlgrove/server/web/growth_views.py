@@ -139,7 +139,37 @@ def my_growth(request: Request, ctx: Context = Depends(context)) -> Response:
             "plans": growth_plans.plans_of(ctx),
             "given": growth_feedback.feedback_given(ctx)[:20],
             "teams": growth_team.managed_teams(ctx),
+            "reports": growth_team.reports(ctx),
         },
+    )
+
+
+@router.get("/growth/ladder", response_class=HTMLResponse)
+def ladder_page(request: Request, ctx: Context = Depends(context)) -> Response:
+    """The competency ladder in force: both axes, expectations per level."""
+    ladder = growth_ladder.current(ctx.settings)
+    return render(
+        request,
+        "growth_ladder.html",
+        {"ladder": ladder, "axes": {axis: ladder.on_axis(axis) for axis in Axis}},
+    )
+
+
+@router.get("/growth/people/{who}", response_class=HTMLResponse)
+def person_page(request: Request, who: str, ctx: Context = Depends(context)) -> Response:
+    """Someone else's growth as the policy lets the caller see it (e.g. a manager sees
+    the feedback shared with them and the plans). Every read is in their read log."""
+    growth_access.require_person(ctx)
+    feedback = growth_feedback.list_feedback(ctx, who)
+    try:
+        plans = growth_plans.plans_of(ctx, who)
+        plans_private = False
+    except PermissionDenied:
+        plans, plans_private = [], True
+    return render(
+        request,
+        "growth_person.html",
+        {"who": who, "feedback": feedback, "plans": plans, "plans_private": plans_private},
     )
 
 
