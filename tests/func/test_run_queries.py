@@ -78,6 +78,22 @@ def test_sorting_by_a_metric_puts_runs_without_a_value_last(ctx: Context, sweep:
     assert names(ctx, order="params.opt", limit=3) == ["a", "b", "c"]
 
 
+def test_filtering_and_sorting_on_the_same_metric_pages_through_the_matches(
+    ctx: Context, sweep: None
+) -> None:
+    assert names(ctx, "metrics.acc > 0.8", "metrics.acc desc") == ["a", "c", "b"]
+    seen, cursor = [], None
+    for _ in range(5):
+        page = run_queries.search(
+            ctx, PROJECT, "metrics.acc > 0.8", order_by="metrics.acc", limit=1, cursor=cursor
+        )
+        seen += [r.name for r in page.runs]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert seen == ["b", "c", "a"]
+
+
 def test_runs_carry_their_latest_metric_values(ctx: Context, sweep: None) -> None:
     (a,) = run_queries.search(ctx, PROJECT, "name = a").runs
     assert a.metrics == {"acc": 0.95, "loss": 0.2}

@@ -130,19 +130,22 @@ def _text_column(f: Field) -> Any:
     }[f.key]
 
 
-def _filtered(query: Select[Any], flt: RunFilter) -> Select[Any]:
+def _filtered(
+    query: Select[Any], flt: RunFilter, project_id: int
+) -> tuple[Select[Any], dict[str, Any]]:
+    """The query narrowed by every clause, and the summary join made for each metric."""
+    joined: dict[str, Any] = {}
     for clause in flt.clauses:
-        query = _apply(query, clause)
-    return query
-
-
-def _apply(query: Select[Any], clause: Clause) -> Select[Any]:
-    if clause.field.kind == "metric":
-        m = aliased(RunLatestMetricRow)
-        query = query.join(m, and_(m.run_id == RunRow.id, m.key == clause.field.key))
-        # A NaN (NULL) value fails every comparison, != included: it equals nothing.
-        return query.where(_compare(m.value, clause.op, clause.value))
-    return query.where(_compare(_text_column(clause.field), clause.op, clause.value))
+        f = clause.field
+        if f.kind == "metric":
+            if f.key not in joined:
+                joined[f.key] = aliased(RunLatestMetricRow)
+                query = query.join(joined[f.key], _summary_of(joined[f.key], f.key, project_id))
+            # A NaN (NULL) value fails every comparison, != included: it equals nothing.
+            query = query.where(_compare(joined[f.key].value, clause.op, clause.value))
+        else:
+            query = query.where(_compare(_text_column(f), clause.op, clause.value))
+    return query, joined
 
 
 def _extra_clauses(
@@ -179,15 +182,21 @@ def search(
     limit = max(1, min(int(limit), MAX_LIMIT))
     with ctx.db.read() as s:
         proj = ds_service.resolve_project(s, ctx, project)
-        base = _filtered(select(RunRow).where(RunRow.project_id == proj.id), flt)
-        found = _page(s, base, order, after, limit + 1)
+        # Ids and sort values first, whole rows only for the page: the sort never
+        # carries params, tags and packages of thousands of runs.
+        base, joined = _filtered(
+            select(RunRow.id).where(RunRow.project_id == proj.id), flt, proj.id
+        )
+        found = _page(s, base, order, after, limit + 1, proj.id, joined)
         more = len(found) > limit
         found = found[:limit]
-        latest = latest_values(s, [row.id for row, _ in found])
+        ids = [run_id for run_id, _ in found]
+        rows = {r.id: r for r in s.scalars(select(RunRow).where(RunRow.id.in_(ids)))}
+        latest = latest_values(s, ids)
         runs: list[Run] = [
-            _with_metrics(tracking.run_value(row, proj.name), latest[row.id]) for row, _ in found
+            _with_metrics(tracking.run_value(rows[i], proj.name), latest[i]) for i in ids
         ]
-    next_cursor = encode_cursor(order, found[-1][1], found[-1][0].id) if more and found else None
+    next_cursor = encode_cursor(order, found[-1][1], found[-1][0]) if more and found else None
     return RunPage(runs=runs, next_cursor=next_cursor, order=order, filter=flt)
 
 
@@ -195,20 +204,37 @@ def _with_metrics(run: Run, metrics: dict[str, float]) -> Run:
     return dataclasses.replace(run, metrics=metrics)
 
 
+def _summary_of(m: Any, key: str, project_id: int) -> ColumnElement[bool]:
+    # The project condition is implied by the run's, but stated so the planner can walk
+    # the (project_id, key, value) index in order instead of sorting every run.
+    return and_(m.run_id == RunRow.id, m.key == key, m.project_id == project_id)
+
+
 def _page(
-    s: Session, base: Select[Any], order: OrderBy, after: Any, want: int
-) -> list[tuple[RunRow, Any]]:
-    """Up to ``want`` (row, sort value) pairs after the cursor: first the runs that have
+    s: Session,
+    base: Select[Any],
+    order: OrderBy,
+    after: Any,
+    want: int,
+    project_id: int,
+    joined: dict[str, Any],
+) -> list[tuple[int, Any]]:
+    """Up to ``want`` (run id, sort value) pairs after the cursor: first the runs that have
     a value to sort by, in order, then (while the page has room) those that have none."""
     f, desc = order.field, order.descending
-    if f.kind == "metric":
-        m = aliased(RunLatestMetricRow)
-        have = base.join(m, and_(m.run_id == RunRow.id, m.key == f.key)).where(m.value.is_not(None))
-        none = base.outerjoin(m, and_(m.run_id == RunRow.id, m.key == f.key)).where(
-            m.value.is_(None)
-        )
+    none: Select[Any] | None
+    if f.kind == "metric" and f.key in joined:
+        # Filtered on this metric already: every match has a value; sort on that join.
+        m = joined[f.key]
+        have, none = base, None
         column: Any = m.value
         tiebreak: Any = m.run_id
+    elif f.kind == "metric":
+        m = aliased(RunLatestMetricRow)
+        have = base.join(m, _summary_of(m, f.key, project_id)).where(m.value.is_not(None))
+        none = base.outerjoin(m, _summary_of(m, f.key, project_id)).where(m.value.is_(None))
+        column = m.value
+        tiebreak = m.run_id
     else:
         column = _text_column(f)
         tiebreak = RunRow.id
@@ -216,7 +242,7 @@ def _page(
             have, none = base, None
         else:
             have, none = base.where(column.is_not(None)), base.where(column.is_(None))
-    found: list[tuple[RunRow, Any]] = []
+    found: list[tuple[int, Any]] = []
     if after is None or after.value is not None:
         query = have.add_columns(column)
         if after is not None:
@@ -225,14 +251,14 @@ def _page(
             last = tuple_(literal(after.value, column.type), literal(after.run_id, tiebreak.type))
             query = query.where(position < last if desc else position > last)
         ordered = (column.desc(), tiebreak.desc()) if desc else (column.asc(), tiebreak.asc())
-        found = [(row, value) for row, value in s.execute(query.order_by(*ordered).limit(want))]
+        found = [(i, value) for i, value in s.execute(query.order_by(*ordered).limit(want))]
     if none is not None and len(found) < want:
         query = none.add_columns(column)
         if after is not None and after.value is None:
             query = query.where(RunRow.id < after.run_id if desc else RunRow.id > after.run_id)
         by_id = RunRow.id.desc() if desc else RunRow.id.asc()
         rest = s.execute(query.order_by(by_id).limit(want - len(found))).all()
-        found += [(row, None) for row, _ in rest]
+        found += [(i, None) for i, _ in rest]
     return found
 
 

@@ -20,6 +20,9 @@ class RunLatestMetricRow(Base):
     __table_args__ = (
         # Filter or sort a project's runs by one metric's value.
         Index("ix_run_summary_metrics_project_key_value", "project_id", "key", "value", "run_id"),
+        # On SQLite the rows live in the primary key's b-tree: a (run, key) lookup reads
+        # the value there, without a second search of a rowid table.
+        {"sqlite_with_rowid": False},
     )
 
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
@@ -33,6 +36,10 @@ class RunLatestMetricRow(Base):
     step: Mapped[int] = mapped_column(BigInteger)
 
 
-# Sorting a project's runs by start time pages through this index instead of sorting
-# every run (the runs table belongs to tracking.py; the index to the runs summary).
+# Sorting a project's runs by start time, name, author or status pages through these
+# indexes instead of sorting every run (the runs table belongs to tracking.py; the
+# indexes to the runs search).
 RUNS_BY_START = Index("ix_runs_project_started", RunRow.project_id, RunRow.started_at, RunRow.id)
+RUNS_BY_NAME = Index("ix_runs_project_name", RunRow.project_id, RunRow.name, RunRow.id)
+RUNS_BY_AUTHOR = Index("ix_runs_project_author", RunRow.project_id, RunRow.author, RunRow.id)
+RUNS_BY_STATUS = Index("ix_runs_project_status", RunRow.project_id, RunRow.status, RunRow.id)

@@ -5,7 +5,7 @@ Revises: 0007
 Create Date: 2026-11-27 04:00:00.000000
 
 Adds ``run_summary_metrics`` (each run's newest value of each metric) filled from the
-points already stored, and an index for sorting a project's runs by start time.
+points already stored, and indexes for sorting a project's runs by start time, name, author and status.
 """
 
 from __future__ import annotations
@@ -17,6 +17,14 @@ revision = "0008"
 down_revision = "0007"
 branch_labels = None
 depends_on = None
+
+# Indexes for sorting a project's runs by these columns (then by id).
+RUN_SORTS = [
+    ("ix_runs_project_started", "started_at"),
+    ("ix_runs_project_name", "name"),
+    ("ix_runs_project_author", "author"),
+    ("ix_runs_project_status", "status"),
+]
 
 
 def upgrade() -> None:
@@ -34,6 +42,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("run_id", "key", name=op.f("pk_run_summary_metrics")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("run_summary_metrics", schema=None) as batch_op:
         batch_op.create_index(
@@ -42,9 +51,8 @@ def upgrade() -> None:
             unique=False,
         )
     with op.batch_alter_table("runs", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_runs_project_started", ["project_id", "started_at", "id"], unique=False
-        )
+        for name, column in RUN_SORTS:
+            batch_op.create_index(name, ["project_id", column, "id"], unique=False)
     # Runs logged before this table existed: their newest point per metric (NaN is
     # already NULL in run_metrics on SQLite; on PostgreSQL NaN becomes NULL here).
     nan_to_null = (
@@ -66,7 +74,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("runs", schema=None) as batch_op:
-        batch_op.drop_index("ix_runs_project_started")
+        for name, _ in RUN_SORTS:
+            batch_op.drop_index(name)
     with op.batch_alter_table("run_summary_metrics", schema=None) as batch_op:
         batch_op.drop_index("ix_run_summary_metrics_project_key_value")
     op.drop_table("run_summary_metrics")
