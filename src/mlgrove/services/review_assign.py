@@ -11,10 +11,10 @@ concurrent reviewers never wait on each other or get the same slot).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import delete, exists, insert, select, update
 from sqlalchemy.orm import Session
 
 from mlgrove.domain import review as rules
@@ -77,14 +77,13 @@ def reclaim_expired(s: Session, queue_id: int) -> int:
     return len(expired)
 
 
-def _assignment(s: Session, item: ReviewItemRow, lease: ReviewLeaseRow) -> Assignment:
-    s.flush()
+def _assignment(s: Session, item: ReviewItemRow, expires_at: datetime) -> Assignment:
     done, total = s.execute(
         select(ReviewQueueRow.items_resolved, ReviewQueueRow.items_total).where(
             ReviewQueueRow.id == item.queue_id
         )
     ).one()
-    return Assignment(item=item_value(item), expires_at=lease.expires_at, done=done, total=total)
+    return Assignment(item=item_value(item), expires_at=expires_at, done=done, total=total)
 
 
 def next_item(ctx: Context, queue: str, *, project: str | None = None) -> Assignment | None:
@@ -103,10 +102,16 @@ def next_item(ctx: Context, queue: str, *, project: str | None = None) -> Assign
             .order_by(ReviewLeaseRow.id)
             .limit(1)
         ).first()
+        expires = now + timedelta(seconds=qrow.lease_seconds)
         if held is not None:
             lease, item = held
-            lease.expires_at = now + timedelta(seconds=qrow.lease_seconds)
-            return _assignment(s, item, lease)
+            # Core statements, not the unit of work: this is the hot path.
+            s.execute(
+                update(ReviewLeaseRow)
+                .where(ReviewLeaseRow.id == lease.id)
+                .values(expires_at=expires)
+            )
+            return _assignment(s, item, expires)
         done_by_me = exists().where(
             ReviewVerdictRow.item_id == ReviewItemRow.id, ReviewVerdictRow.reviewer_id == me.id
         )
@@ -132,17 +137,18 @@ def next_item(ctx: Context, queue: str, *, project: str | None = None) -> Assign
         found = s.scalar(query)
         if found is None:
             return None
-        item = found
-        item.slots -= 1
-        lease = ReviewLeaseRow(
-            queue_id=qrow.id,
-            item_id=item.id,
-            reviewer_id=me.id,
-            expires_at=now + timedelta(seconds=qrow.lease_seconds),
+        s.execute(
+            update(ReviewItemRow)
+            .where(ReviewItemRow.id == found.id)
+            .values(slots=ReviewItemRow.slots - 1)
+            .execution_options(synchronize_session=False)
         )
-        s.add(lease)
-        s.flush()
-        return _assignment(s, item, lease)
+        s.execute(
+            insert(ReviewLeaseRow).values(
+                queue_id=qrow.id, item_id=found.id, reviewer_id=me.id, expires_at=expires
+            )
+        )
+        return _assignment(s, found, expires)
 
 
 def _reviewer_names(s: Session, ids: Sequence[int]) -> dict[int, str]:
@@ -348,7 +354,7 @@ def undo(ctx: Context, queue: str, *, project: str | None = None) -> Assignment:
         )
         s.add(lease)
         s.flush()
-        return _assignment(s, item, lease)
+        return _assignment(s, item, lease.expires_at)
 
 
 def adjudicate(ctx: Context, item_id: int, answer: Mapping[str, Any]) -> None:
