@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from mlgrove.domain.clock import utcnow
 from mlgrove.domain.growth import TeamGrowth
@@ -29,23 +30,27 @@ from mlgrove.store.models.review import ReviewerRow, ReviewVerdictRow
 WINDOW_DAYS = 90
 
 
+def _managed_team_ids(s: Session, ctx: Context) -> set[int]:
+    """Teams of the people the caller manages, plus their own team if a manager."""
+    ids = set(
+        s.scalars(
+            select(PersonRow.team_id)
+            .where(PersonRow.manager_id == ctx.actor.id)
+            .where(PersonRow.team_id.is_not(None))
+        )
+    )
+    if ctx.actor.role is Role.MANAGER and ctx.actor.team_id is not None:
+        ids.add(ctx.actor.team_id)
+    return {i for i in ids if i is not None}
+
+
 def managed_teams(ctx: Context) -> list[str]:
     """Names of the teams whose manager view the caller may open."""
     with ctx.db.read() as s:
-        if ctx.actor.is_admin:
-            return list(s.scalars(select(TeamRow.name).order_by(TeamRow.name)))
-        ids = set(
-            s.scalars(
-                select(PersonRow.team_id)
-                .where(PersonRow.manager_id == ctx.actor.id)
-                .where(PersonRow.team_id.is_not(None))
-            )
-        )
-        if ctx.actor.role is Role.MANAGER and ctx.actor.team_id is not None:
-            ids.add(ctx.actor.team_id)
-        return list(
-            s.scalars(select(TeamRow.name).where(TeamRow.id.in_(ids)).order_by(TeamRow.name))
-        )
+        query = select(TeamRow.name).order_by(TeamRow.name)
+        if not ctx.actor.is_admin:
+            query = query.where(TeamRow.id.in_(_managed_team_ids(s, ctx)))
+        return list(s.scalars(query))
 
 
 def reports(ctx: Context) -> list[tuple[str, str]]:
@@ -65,11 +70,8 @@ def team_growth(ctx: Context, team: str) -> TeamGrowth:
         row = s.scalars(select(TeamRow).where(TeamRow.name == team)).first()
         if row is None:
             raise NotFound(f"no team {team!r}")
-    if not may_view_team(
-        growth_access.viewer(ctx),
-        team_id=row.id,
-        managed_team_ids=frozenset(t.id for t in _team_rows(ctx, managed_teams(ctx))),
-    ):
+        managed = frozenset(_managed_team_ids(s, ctx))
+    if not may_view_team(growth_access.viewer(ctx), team_id=row.id, managed_team_ids=managed):
         raise PermissionDenied(
             f"the growth view of {team!r} is for its managers",
             hint="it shows team aggregates only; ask the team's manager",
@@ -138,8 +140,3 @@ def team_growth(ctx: Context, team: str) -> TeamGrowth:
         review_verdicts=int(verdicts or 0),
         window_days=WINDOW_DAYS,
     )
-
-
-def _team_rows(ctx: Context, names: list[str]) -> list[TeamRow]:
-    with ctx.db.read() as s:
-        return list(s.scalars(select(TeamRow).where(TeamRow.name.in_(names))))
