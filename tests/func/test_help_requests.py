@@ -16,6 +16,7 @@ from mlgrove.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from mlgrove.services import growth_access, mentorship, notifications, table_commit
 from mlgrove.services import help_requests as help
 from mlgrove.store.models.growth_programs import HelpRequestRow
+from mlgrove.store.models.pipelines import PipelineRow
 from mlgrove.testing.factories import Factories
 
 
@@ -134,6 +135,31 @@ def test_suggested_helpers_come_from_strengths_mentors_and_dataset_creators(
     assert suggested[1].reasons == ("created dataset defects/bolts",)
     with pytest.raises(NotFound, match="no dataset"):
         help.ask(jun, "x", dataset="defects/nope")
+
+
+def test_creators_of_pipelines_reading_the_dataset_are_suggested(
+    world: dict[str, Any], grove_factories: Factories, grove_runtime: Any
+) -> None:
+    jun, ola = grove_factories.ctx(world["jun"]), grove_factories.ctx(world["ola"])
+    table_commit.commit(jun, "bolts", pd.DataFrame({"id": [1, 2]}), project="defects", key=["id"])
+    # A registered pipeline as `mlgrove pipeline register` records it: its steps and the
+    # datasets each reads, and who registered it.
+    with grove_runtime.db.write() as s:
+        s.add(
+            PipelineRow(
+                project_id=world["defects"].id,
+                name="bolt-classifier",
+                path="pipelines/bolts.py",
+                steps=[{"name": "featurize", "upstream": [], "datasets": {"rows": "bolts:train"}}],
+                created_by="ola",
+            )
+        )
+    asked = help.ask(
+        grove_factories.ctx(world["sam"]), "bolts split looks off", dataset="defects/bolts"
+    )
+    by_name = {h.username: h.reasons for h in help.suggest_helpers(ola, asked.id)}
+    assert by_name["ola"] == ("created pipeline bolt-classifier",)
+    assert by_name["jun"] == ("created dataset defects/bolts",)
 
 
 def test_team_median_first_response_is_hidden_below_the_minimum_group(

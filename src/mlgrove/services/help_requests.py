@@ -47,6 +47,7 @@ from mlgrove.store.models.growth_programs import (
     MentorOfferRow,
     MentorshipRow,
 )
+from mlgrove.store.models.pipelines import PipelineRow
 
 LIST_MAX = 500
 
@@ -331,7 +332,8 @@ def share_with_mentor(ctx: Context, request_id: int, share: bool) -> HelpRequest
 
 def suggest_helpers(ctx: Context, request_id: int) -> list[HelperSuggestion]:
     """Who could help: declared strengths, the asker's mentor, creators of the datasets
-    the request names (by reference or by name in its topic or context)."""
+    and pipelines the request names (by reference or by name in its topic or context),
+    and of pipelines that read its dataset."""
     participant(ctx)
     with ctx.db.read() as s:
         row = _row(s, request_id)
@@ -348,6 +350,17 @@ def suggest_helpers(ctx: Context, request_id: int) -> list[HelperSuggestion]:
             ref = f"{project}/{ds_name}"
             if creator is not None and (ref == row.dataset or ds_name.lower() in words):
                 owned.setdefault(creator, []).append(f"dataset {ref}")
+        # Pipelines named in the request, or reading its dataset; creators are usernames.
+        wanted = row.dataset.partition("/")[2]
+        by_name: dict[str, list[str]] = {}
+        for pipe in s.scalars(select(PipelineRow)):
+            reads = {
+                str(label).split(":")[0]
+                for step in pipe.steps
+                for label in dict(step.get("datasets", {})).values()
+            }
+            if pipe.name.lower() in words or (wanted and wanted in reads):
+                by_name.setdefault(pipe.created_by, []).append(f"pipeline {pipe.name}")
         offers = {o.person_id: o for o in s.scalars(select(MentorOfferRow))}
         mentors = set(
             s.scalars(
@@ -364,7 +377,7 @@ def suggest_helpers(ctx: Context, request_id: int) -> list[HelperSuggestion]:
                 strengths=frozenset(offers[p.id].strengths) if p.id in offers else frozenset(),
                 is_askers_mentor=p.id in mentors,
                 offers_mentoring=p.id in offers and offers[p.id].capacity > 0,
-                owns=tuple(owned.get(p.id, [])),
+                owns=tuple(owned.get(p.id, []) + by_name.get(p.username, [])),
             )
             for p in s.scalars(select(PersonRow).where(PersonRow.active.is_(True)))
             if p.id != row.asker_id
