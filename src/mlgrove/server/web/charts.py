@@ -248,3 +248,32 @@ __all__ = [
     "histogram",
     "lineage_graph",
 ]
+
+
+def shares(items: Sequence[tuple[str, float, int]], *, description: str, suffix: str = "") -> Chart:
+    """Horizontal bars for shares in [0, 1] (accuracy, accept rates), on one fixed scale
+    so that bars of different series compare by eye; ``(label, share, tone)`` each."""
+    room = BARS_WIDTH - BAR_LABEL - BAR_VALUE
+    out = []
+    for i, (label, share, tone) in enumerate(items):
+        value = f"{share:.1%}{suffix}"
+        out.append(
+            Bar(
+                BAR_LABEL,
+                i * BAR_ROW + 2,
+                max(room * min(max(share, 0.0), 1.0), 1),
+                BAR_ROW - 5,
+                f"{label}: {value}",
+                label=_cut(label, LABEL_CHARS),
+                value=value,
+                tone=tone,
+            )
+        )
+    return Chart(
+        "bars",
+        BARS_WIDTH,
+        max(len(items), 1) * BAR_ROW + 2,
+        description,
+        out,
+        label_width=BAR_LABEL,
+    )

@@ -3,6 +3,7 @@ tokens. The dataset pages are in ``data_views.py``."""
 
 from __future__ import annotations
 
+from itertools import groupby
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -21,8 +22,9 @@ from mlgrove.server.deps import (
     session_person,
     sign_session,
 )
+from mlgrove.server.web import charts
 from mlgrove.server.web.pages import render
-from mlgrove.services import people, projects, sessions, tokens
+from mlgrove.services import dashboard, people, projects, sessions, tokens
 from mlgrove.services.context import Context
 
 router = APIRouter(include_in_schema=False)
@@ -112,9 +114,40 @@ async def logout(request: Request) -> Response:
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, ctx: Context = Depends(context)) -> Response:
+    """The loop at a glance (data, models with automatic and human-judged quality,
+    review queues, retrains) and the viewer's team, at team level only."""
     team_names = {t.id: t.name for t in people.list_teams(ctx)}
+    board = dashboard.build(ctx)
+    quality_charts = []
+    for (project, model), lines in groupby(board.models or [], key=lambda m: (m.project, m.model)):
+        series = list(lines)
+        items = []
+        for m in sorted(series, key=lambda m: m.number):
+            if "accuracy" in m.metrics:
+                items.append((f"v{m.number} accuracy", m.metrics["accuracy"], 0))
+            if m.accept_rate is not None and m.accept_rate.value is not None:
+                items.append((f"v{m.number} people accept", m.accept_rate.value, 1))
+        if items:
+            quality_charts.append(
+                (
+                    project,
+                    model,
+                    charts.shares(
+                        items,
+                        description=f"{model}: accuracy on its test set and the share of "
+                        "predictions people accepted, per version",
+                    ),
+                )
+            )
     return render(
-        request, "home.html", {"projects": projects.list_projects(ctx), "team_names": team_names}
+        request,
+        "home.html",
+        {
+            "projects": projects.list_projects(ctx),
+            "team_names": team_names,
+            "board": board,
+            "quality_charts": quality_charts,
+        },
     )
 
 
