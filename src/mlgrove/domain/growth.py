@@ -152,14 +152,20 @@ class BalancePoint:
     collaboration: int
 
 
+def balance_of(items: Iterable[tuple[datetime, bool, bool]]) -> list[BalancePoint]:
+    """Month by month, how many pieces of feedback had a technical and a collaboration
+    part, from (when, has technical, has collaboration) triples."""
+    months: dict[str, list[int]] = {}
+    for at, technical, collaboration in items:
+        counts = months.setdefault(at.strftime("%Y-%m"), [0, 0])
+        counts[0] += technical
+        counts[1] += collaboration
+    return [BalancePoint(m, t, c) for m, (t, c) in sorted(months.items())]
+
+
 def balance(items: Iterable[Feedback]) -> list[BalancePoint]:
     """Feedback over time and its balance across the two axes, month by month."""
-    months: dict[str, list[int]] = {}
-    for fb in items:
-        counts = months.setdefault(fb.created_at.strftime("%Y-%m"), [0, 0])
-        counts[0] += bool(fb.technical)
-        counts[1] += bool(fb.collaboration)
-    return [BalancePoint(m, t, c) for m, (t, c) in sorted(months.items())]
+    return balance_of((f.created_at, bool(f.technical), bool(f.collaboration)) for f in items)
 
 
 class EvidenceKind(enum.StrEnum):

@@ -235,8 +235,17 @@ def feedback_given(ctx: Context, *, limit: int = 500) -> list[Feedback]:
 
 
 def my_balance(ctx: Context) -> list[BalancePoint]:
-    """The caller's feedback over time, per month and axis."""
-    return rules.balance(list_feedback(ctx))
+    """The caller's feedback over time, per month and axis: all of it, not only a page."""
+    me = growth_access.require_person(ctx)
+    with ctx.db.read() as s:
+        rows = s.execute(
+            select(
+                GrowthFeedbackRow.created_at,
+                GrowthFeedbackRow.technical != "",
+                GrowthFeedbackRow.collaboration != "",
+            ).where(GrowthFeedbackRow.receiver_id == me.id)
+        ).all()
+    return rules.balance_of((at, bool(t), bool(c)) for at, t, c in rows)
 
 
 # -- requests ----------------------------------------------------------------------------

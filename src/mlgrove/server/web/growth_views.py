@@ -123,10 +123,10 @@ def my_growth(request: Request, ctx: Context = Depends(context)) -> Response:
     growth_access.require_person(ctx)
     feedback = growth_feedback.list_feedback(ctx)
     points = growth_feedback.my_balance(ctx)
-    tech = sum(1 for f in feedback if f.technical)
-    collab = sum(1 for f in feedback if f.collaboration)
+    tech = sum(p.technical for p in points)
+    collab = sum(p.collaboration for p in points)
     gap = None
-    if feedback and (tech == 0 or collab == 0):
+    if points and (tech == 0 or collab == 0):
         gap = "collaboration" if collab == 0 else "technical"
     return render(
         request,
