@@ -11,6 +11,7 @@ from types import TracebackType
 from typing import Any, Generic, TypeVar
 
 from mlgrove.client.datasets import Datasets
+from mlgrove.client.pipelines import Pipelines
 from mlgrove.client.review import Review
 from mlgrove.client.programs import Programs
 from mlgrove.client.tracking import Models, Runs
@@ -53,6 +54,8 @@ class Client(abc.ABC):
     runs = NotAvailable[Runs]("run tracking")
     #: The model registry and evaluations: ``grove.models.register(...)``.
     models = NotAvailable[Models]("the model registry")
+    #: Pipelines: ``grove.pipelines.run(pipeline)``, ``.status(...)``, ``.runs(name)``.
+    pipelines = NotAvailable[Pipelines]("pipelines")
     #: Review queues: ``grove.review.queue("triage").add_predictions(...)``.
     review = NotAvailable[Review]("review queues")
     #: Growth programmes: help requests, learning time, mentorship, design reviews,

@@ -21,6 +21,7 @@ from mlgrove.services import audit, people, projects, tokens
 from mlgrove.services.context import Context, Runtime
 from mlgrove.services.embedded_datasets import EmbeddedDatasets
 from mlgrove.services.embedded_tracking import EmbeddedModels, EmbeddedRuns
+from mlgrove.services.pipeline_sdk import EmbeddedPipelines
 from mlgrove.services.review_embedded import EmbeddedReview
 from mlgrove.services.programs_embedded import EmbeddedPrograms
 from mlgrove.store import schema
@@ -37,6 +38,7 @@ class EmbeddedClient(Client):
         self.datasets = EmbeddedDatasets(self.ctx)
         self.runs = EmbeddedRuns(self.ctx)
         self.models = EmbeddedModels(self.ctx)
+        self.pipelines = EmbeddedPipelines(self.ctx)
         self.review = EmbeddedReview(self.ctx)
         self.programs = EmbeddedPrograms(self.ctx)
         self._owns_runtime = owns_runtime
