@@ -10,6 +10,7 @@ comes from ``static/growth.js`` (no inline script: CSP is ``script-src 'self'``)
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -19,7 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from mlgrove.domain.growth import BalancePoint, compose_sbi
 from mlgrove.domain.growth_policy import Visibility
 from mlgrove.domain.ladder import Axis
-from mlgrove.errors import GroveError, InvalidInput, NotFound, PermissionDenied
+from mlgrove.errors import InvalidInput, NotFound, PermissionDenied
 from mlgrove.server.deps import context, runtime
 from mlgrove.server.web.pages import render, templates
 from mlgrove.services import (
@@ -34,6 +35,7 @@ from mlgrove.services import (
 from mlgrove.services.context import Context
 
 router = APIRouter(include_in_schema=False)
+log = logging.getLogger("mlgrove.server")
 
 _USER_ERRORS = (InvalidInput, NotFound, PermissionDenied)
 
@@ -45,7 +47,8 @@ def unread_count(request: Request) -> int:
         return 0
     try:
         return notifications.unread_count(runtime(request).as_actor(person))
-    except GroveError:
+    except Exception:  # the count must never break a page (error pages render this too)
+        log.warning("could not count unread notifications", exc_info=True)
         return 0
 
 
