@@ -204,3 +204,53 @@ def test_adding_a_design_shows_similar_work_from_another_team(
     expect(page.get_by_test_id("similar")).to_contain_text("Churn prediction for telecom customers")
     expect(page.get_by_test_id("similar")).to_contain_text("Speech")
     assert console_errors == []
+
+
+def test_a_design_review_across_teams_and_a_rotation_with_its_reflection(
+    grove_page: Page,
+    grove_live_server: str,
+    world: dict[str, Any],
+    console_errors: list[str],
+) -> None:
+    page, base = grove_page, grove_live_server
+    log_in(page, base, "jun")
+    page.goto(f"{base}/programs/designs")
+    page.get_by_text("Schedule one").click()
+    form = page.get_by_test_id("review-form")
+    form.get_by_label("Title").fill("Churn model <design>")
+    form.get_by_label("When (UTC)").fill(
+        (datetime.now(UTC) + timedelta(days=2)).strftime("%Y-%m-%dT15:00")
+    )
+    form.get_by_label("Abstract").fill("Scope & data")
+    form.get_by_label("Speech").check()
+    form.get_by_role("button", name="Schedule").click()
+    expect(page.get_by_test_id("review-title")).to_have_text("Churn model <design>")
+    expect(page.get_by_text("Invited teams: Speech")).to_be_visible()
+    review_url = page.url
+
+    log_in(page, base, "ola")
+    page.goto(review_url)
+    page.get_by_role("button", name="I attended").click()
+    expect(page.get_by_test_id("attendees")).to_have_text("Attended: ola")
+    page.get_by_label("Your feedback").fill(f"Reuse our features {XSS}")
+    page.get_by_role("button", name="Add feedback").click()
+    expect(page.get_by_test_id("review-feedback")).to_contain_text(f"Reuse our features {XSS}")
+    assert page.evaluate("window.pwned") is None
+
+    log_in(page, base, "mia")
+    page.goto(f"{base}/programs/rotations")
+    form = page.get_by_test_id("rotation-form")
+    form.get_by_label("Person").fill("jun")
+    form.get_by_label("Host team").select_option("Speech")
+    form.get_by_label("Starts").fill("2027-01-04")
+    form.get_by_label("Ends").fill("2027-02-12")
+    form.get_by_label("Goals").fill("audio ml, diarisation")
+    form.get_by_role("button", name="Plan").click()
+    expect(page.get_by_test_id("rotation")).to_contain_text("Vision → Speech")
+
+    log_in(page, base, "jun")
+    page.goto(f"{base}/programs/rotations")
+    page.get_by_label("My reflection").fill("Audio work is mostly data work.")
+    page.get_by_role("button", name="Save reflection").click()
+    expect(page.get_by_test_id("rotation")).to_contain_text("Audio work is mostly data work.")
+    assert console_errors == []
