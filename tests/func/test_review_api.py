@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from mlgrove.errors import NotFound
 from mlgrove.services import review_feedback
 from mlgrove.testing.factories import Factories
 
@@ -184,3 +185,99 @@ def test_feedback_ingest_key(
         assert limited >= 5
         assert r.status_code == 429
         assert r.headers["retry-after"] == "1"
+
+
+def test_remote_sdk_gives_what_the_embedded_one_gives(
+    grove_live_server: str, people: dict[str, Any], grove_factories: Factories
+) -> None:
+    import tempfile
+    from pathlib import Path
+
+    import pandas as pd
+
+    import mlgrove
+    from mlgrove.services import registry, table_commit, tracking
+
+    admin = grove_factories.admin_ctx
+    table_commit.commit(
+        admin,
+        "tickets",
+        pd.DataFrame({"id": [1, 2], "text": ["crash", "how?"], "label": ["bug", "bug"]}),
+        project="helpdesk",
+        key=["id"],
+        label="label",
+    )
+    run = tracking.start_run(admin, "helpdesk")
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "m.bin").write_bytes(b"m")
+        tracking.log_artifact(admin, run.id, Path(tmp) / "m.bin")
+    registry.register(admin, "triage", run.id, "m.bin", project="helpdesk")
+
+    maya_token = people["maya"]["Authorization"].split()[1]
+    ana_token = people["ana"]["Authorization"].split()[1]
+    with mlgrove.connect(grove_live_server, token=maya_token) as grove:
+        assert grove.mode == "remote"
+        q = grove.review.create_queue(
+            "fix",
+            labels=["bug", "question"],
+            random_share=1.0,
+            training_dataset="tickets",
+            project="helpdesk",
+        )
+        added = q.add_predictions(
+            model="triage",
+            dataset="tickets",
+            predictions=["bug", "bug"],
+            confidences=[0.9, 0.4],
+            input_column="text",
+        )
+        assert added == 2
+        assert q.info().labels == ["bug", "question"]
+    with mlgrove.connect(grove_live_server, token=ana_token) as grove:
+        q = grove.review.queue("fix", project="helpdesk")
+        first = q.next()
+        assert first is not None
+        assert first.item.input == {"text": "how?"}  # the less certain first
+        q.submit(first.item.id, {"label": "question"}, improve="it asks", submit_key="k")
+        assert q.submit(first.item.id, {"label": "question"}, submit_key="k").improve == "it asks"
+        back = q.undo()
+        assert back.item.id == first.item.id
+        q.submit(first.item.id, {"label": "question"})
+        second = q.next()
+        assert second is not None
+        q.skip(second.item.id)
+        assert q.next() is None
+        assert q.coaching("ana").gold_items == 0
+    with mlgrove.connect(grove_live_server, token=maya_token) as grove:
+        q = grove.review.queue("fix", project="helpdesk")
+        [quality] = q.quality()
+        assert quality.accept_rate.value == 0.0
+        assert quality.accept_rate.n == 1
+        version = q.commit_corrections()
+        assert version is not None
+        assert (version.dataset, version.number, version.source) == ("tickets", 2, "review")
+        assert grove.review.commits("fix", project="helpdesk")[0].reviewers == ["ana"]
+        assert q.agreement(resamples=10).items == 0
+        summary = grove.review.import_label_studio(
+            "imported",
+            [
+                {
+                    "id": 7,
+                    "data": {"text": "t"},
+                    "annotations": [
+                        {
+                            "completed_by": 3,
+                            "result": [{"type": "choices", "value": {"choices": ["x"]}}],
+                        }
+                    ],
+                }
+            ],
+            project="helpdesk",
+        )
+        assert (summary.created, summary.verdicts) == (True, 1)
+        exported = list(grove.review.export("imported", project="helpdesk"))
+        assert exported[0]["annotations"][0]["completed_by"] == "label-studio:3"
+        resolved = list(grove.review.export("imported", "jsonl", project="helpdesk"))
+        assert [r["label"] for r in resolved] == ["x"]
+        with pytest.raises(NotFound, match="no review queue 'nope'"):
+            list(grove.review.export("nope", project="helpdesk"))

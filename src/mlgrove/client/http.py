@@ -19,6 +19,7 @@ from mlgrove.client.base import Client
 from mlgrove.client.programs_remote import RemotePrograms
 from mlgrove.client.remote_datasets import RemoteDatasets
 from mlgrove.client.remote_tracking import RemoteModels, RemoteRuns
+from mlgrove.client.review_remote import RemoteReview
 from mlgrove.domain.people import AuditEvent, NewToken, Person, Project, Role, Team, TokenInfo
 
 API = "/api/v1"
@@ -127,6 +128,7 @@ class RemoteClient(Client):
         self.datasets = RemoteDatasets(self)
         self.runs = RemoteRuns(self)
         self.models = RemoteModels(self)
+        self.review = RemoteReview(self)
         self.programs = RemotePrograms(self)
 
     def _unreachable(self, exc: httpx.TransportError) -> errors.RemoteError:

@@ -8,9 +8,12 @@ CSRF header), so the browser and the SDK follow one path.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from dataclasses import asdict
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from mlgrove.errors import InvalidInput, RateLimited
@@ -26,6 +29,7 @@ from mlgrove.server.api.review_schemas import (
     agreement_out,
     assignment_out,
     coaching_out,
+    commit_out,
     item_out,
     quality_out,
     queue_out,
@@ -37,6 +41,7 @@ from mlgrove.services import (
     review,
     review_assign,
     review_feedback,
+    review_io,
     review_loop,
     review_stats,
 )
@@ -251,6 +256,53 @@ def create_ingest_key(
     """A write-only key for end-user feedback into this queue; the secret is shown once."""
     key = review_feedback.create_ingest_key(ctx, queue, project=project)
     return {"id": key.id, "queue": key.queue, "prefix": key.prefix, "key": key.secret}
+
+
+@router.get("/review/queues/{queue}/commits")
+def commits(
+    queue: str, project: str | None = None, ctx: Context = Depends(context)
+) -> dict[str, Any]:
+    """The queue's commits to training data (items, verdicts, reviewers), newest first."""
+    found = review_loop.list_commits(ctx, queue, project=project)
+    return {"commits": [commit_out(c) for c in found]}
+
+
+@router.post("/review/queues/{queue}/import", status_code=201)
+async def import_label_studio(
+    queue: str, request: Request, project: str | None = None, ctx: Context = Depends(context)
+) -> dict[str, Any]:
+    """Label Studio JSON tasks (the body: a list) into the queue, created when needed."""
+    try:
+        tasks = json.loads(await request.body())
+    except ValueError:
+        raise InvalidInput(
+            "the body must be a Label Studio JSON export (a list of tasks)"
+        ) from None
+    summary = await run_in_threadpool(
+        review_io.import_label_studio, ctx, queue, tasks, project=project
+    )
+    return asdict(summary)
+
+
+@router.get("/review/queues/{queue}/export")
+def export(
+    queue: str,
+    project: str | None = None,
+    format: str = "label-studio",
+    ctx: Context = Depends(context),
+) -> StreamingResponse:
+    """The queue as JSON lines: Label Studio tasks, or (``?format=jsonl``) resolved answers."""
+    records = review_io.export(ctx, queue, format, project=project)
+    first = next(records, None)  # errors (unknown queue or format) before the 200 starts
+
+    def lines() -> Iterator[bytes]:
+        if first is None:
+            return
+        yield json.dumps(first, default=str, ensure_ascii=False).encode() + b"\n"
+        for record in records:
+            yield json.dumps(record, default=str, ensure_ascii=False).encode() + b"\n"
+
+    return StreamingResponse(lines(), media_type="application/x-ndjson")
 
 
 # -- end-user feedback -------------------------------------------------------------------------

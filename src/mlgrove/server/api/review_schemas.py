@@ -15,6 +15,7 @@ from mlgrove.domain.review import (
     ModelQuality,
     Queue,
     QueueSpec,
+    ReviewCommit,
     Verdict,
 )
 
@@ -162,3 +163,9 @@ def quality_out(q: ModelQuality) -> dict[str, Any]:
         "rubric_means": q.rubric_means,
         "pairwise_win_rate": q.pairwise.as_dict(),
     }
+
+
+def commit_out(c: ReviewCommit) -> dict[str, Any]:
+    out = asdict(c)
+    out["created_at"] = c.created_at.isoformat()
+    return out
