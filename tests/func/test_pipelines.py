@@ -287,3 +287,40 @@ def test_permissions_and_bad_input(
     with pytest.raises(NotFound, match="no pipeline named 'nope'"):
         pipelines.get_pipeline(ctx, "nope")
     assert pipelines.list_pipelines(ctx) == []  # nothing half-made by the failures
+
+
+CLEANING = """
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from mlgrove.pipelines import DatasetOutput, Pipeline, dataset, step
+
+
+@step(datasets={"rows": dataset("reviews")})
+def cleaned(rows: pa.Table) -> DatasetOutput:
+    text = pc.utf8_lower(pc.utf8_trim_whitespace(rows["text"]))
+    return DatasetOutput("reviews-clean", rows.set_column(1, "text", text), key=("id",))
+
+
+pipeline = Pipeline("cleaning", [cleaned])
+"""
+
+
+def test_a_dataset_output_becomes_a_new_version_with_lineage(
+    ctx: Context, project: Callable[[str], str]
+) -> None:
+    from mlgrove.services import datasets
+
+    path = project(CLEANING)
+    run = pipelines.run(ctx, path, project="shop", executor="inline")
+    assert run.status == "succeeded"
+    version = datasets.show(ctx, "reviews-clean", "latest", "shop")
+    assert (version.number, version.source, version.rows) == (1, "pipeline", 100)
+    assert version.message == f"pipeline cleaning run #{run.id}, step cleaned"
+    assert datasets.read_table(ctx, "reviews-clean", "v1", "shop")["text"][0].as_py() == "review 0"
+    edges = lineage.edges_of(ctx, "pipeline_run", str(run.id), depth=1)
+    assert ("pipeline_run", "output", "dataset_version") in {
+        (e.from_kind, e.relation, e.to_kind) for e in edges
+    }
+    pipelines.run(ctx, path, project="shop", executor="inline")  # cached: no new version
+    assert [v.number for v in datasets.log(ctx, "reviews-clean", "shop")] == [1]

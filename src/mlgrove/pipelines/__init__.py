@@ -23,11 +23,12 @@ from mlgrove.pipelines.graph import (
     on_dataset,
     on_schedule,
 )
-from mlgrove.pipelines.outputs import Metrics, ModelOutput
+from mlgrove.pipelines.outputs import DatasetOutput, Metrics, ModelOutput
 from mlgrove.pipelines.step import DatasetInput, Step, dataset, step
 
 __all__ = [
     "DatasetInput",
+    "DatasetOutput",
     "Metrics",
     "ModelOutput",
     "Pipeline",

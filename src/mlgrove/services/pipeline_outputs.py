@@ -3,7 +3,9 @@
 Steps that ran in this run (not cache hits) and returned :class:`Metrics` or a
 :class:`ModelOutput` get one tracked run for the pipeline run: metrics are logged to
 it, each model becomes a new registered version with the alias ``candidate`` and, when
-it names its test set, an evaluation on the exact version the run read.
+it names its test set, an evaluation on the exact version the run read. A
+:class:`DatasetOutput` is committed as a new dataset version (source ``pipeline``) with
+an ``output`` lineage edge from the pipeline run.
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mlgrove.domain.clock import utcnow
+from mlgrove.domain.datasets import VersionSource
 from mlgrove.domain.tracking import MetricPoint, ModelVersion, RunStatus
 from mlgrove.pipelines.engine import ResolvedInput, StepResult
 from mlgrove.pipelines.graph import Pipeline
-from mlgrove.pipelines.outputs import Metrics, ModelOutput
+from mlgrove.pipelines.outputs import DatasetOutput, Metrics, ModelOutput
 from mlgrove.pipelines.step import DatasetInput
-from mlgrove.services import evaluations, lineage, registry, tracking
+from mlgrove.services import evaluations, lineage, registry, table_commit, tracking
 from mlgrove.services.context import Context
 from mlgrove.services.pipeline_backend import WorkspaceBackend
 
@@ -31,6 +34,24 @@ class Made:
     tracking_run_id: int | None = None
     #: (model version, its test set as "dataset/vN:split" or None)
     models: list[tuple[ModelVersion, str | None]] = field(default_factory=list)
+    #: dataset versions committed from DatasetOutput values ("name/vN")
+    datasets: list[str] = field(default_factory=list)
+
+
+def _commit(
+    ctx: Context, p: Pipeline, run_id: int, project: str, step: str, out: DatasetOutput
+) -> str:
+    version = table_commit.commit(
+        ctx,
+        out.name,
+        out.table,
+        project=project,
+        key=list(out.key) if out.key else None,
+        message=out.message or f"pipeline {p.name} run #{run_id}, step {step}",
+        source=VersionSource.PIPELINE,
+        lineage_from=[("pipeline_run", str(run_id), "output")],
+    )
+    return f"{out.name}/v{version.number}"
 
 
 def _test_set(
@@ -52,6 +73,9 @@ def record(
 ) -> Made:
     made = Made()
     ran = [r for r in results.values() if r.status == "succeeded"]
+    for r in ran:
+        if isinstance(r.value, DatasetOutput):
+            made.datasets.append(_commit(ctx, p, run_id, project, r.step, r.value))
     wanted = [r for r in ran if isinstance(r.value, Metrics | ModelOutput)]
     if not wanted:
         return made
