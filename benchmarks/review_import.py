@@ -9,6 +9,8 @@ whose two annotators agree.
 - ``grove-cli``: ``mlgrove review import tickets FILE --format label-studio`` in a fresh
   workspace (``mlgrove init``, untimed), as a fresh process: start-up, JSON parsing, the
   checks of every task and field, and the one write transaction are all timed.
+- ``grove-inner``: the same import in a fresh workspace, timed inside the process
+  (``median_inner_s``): the import without interpreter start-up and imports.
 
 Label Studio's own import (the peer named in BENCHMARKS.md) is not run here; the reason
 is recorded in the results and in docs/benchmarks.md.
@@ -155,6 +157,24 @@ def run(scale: str, reps: int, skip_peers: bool = False) -> dict[str, Any]:
             cwd=ROOT,
         ),
         Contender(
+            name="grove-inner",
+            role="grove",
+            description="the same import inside one process (grove.review.import_label_studio, "
+            "JSON parsing included), timed by the worker: what a warm server pays",
+            command=lambda rep: [
+                python,
+                "-m",
+                f"benchmarks.{NAME}",
+                "--worker",
+                str(source),
+                str(workspace),
+            ],
+            setup=setup,
+            verify=verify,
+            cleanup=lambda rep: remove_tree(workspace),
+            cwd=ROOT,
+        ),
+        Contender(
             name="label-studio",
             role="peer",
             description="Label Studio's project import API",
@@ -178,7 +198,24 @@ def run(scale: str, reps: int, skip_peers: bool = False) -> dict[str, Any]:
     return payload
 
 
+def worker(source: Path, workspace: Path) -> None:
+    """Import in this process and print the timing as JSON (the ``grove-inner`` run)."""
+    import time
+
+    import mlgrove
+
+    with mlgrove.connect(workspace) as grove:
+        started = time.perf_counter()
+        tasks = json.loads(source.read_text())
+        summary = grove.review.import_label_studio("tickets", tasks)
+        seconds = time.perf_counter() - started
+    print(json.dumps({"seconds": seconds, "items": summary.tasks, "verdicts": summary.verdicts}))
+
+
 def main(argv: list[str] | None = None) -> int:
+    if argv is None and sys.argv[1:2] == ["--worker"]:
+        worker(Path(sys.argv[2]), Path(sys.argv[3]))
+        return 0
     parser = argparse.ArgumentParser(prog=f"python -m benchmarks.{NAME}", description=DESCRIPTION)
     add_common_args(parser)
     args = parser.parse_args(argv)

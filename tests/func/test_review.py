@@ -449,3 +449,34 @@ def test_reviewers_cannot_change_queues(grove_factories: Factories, world: dict[
         )
     assert review.list_items(f.admin_ctx, "pets-q", project="pets") == []  # all or nothing
     assert LOCAL_ADMIN.is_admin
+
+
+def test_an_item_can_show_an_image_from_a_file_dataset(
+    grove_factories: Factories, world: dict[str, Any], tmp_path: Any
+) -> None:
+    from mlgrove.errors import NotFound
+    from mlgrove.services import filesets
+
+    f = grove_factories
+    photos = tmp_path / "photos"
+    (photos / "cats").mkdir(parents=True)
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+    (photos / "cats" / "tom.png").write_bytes(png)
+    filesets.add_folder(f.admin_ctx, "pet-photos", photos, project="pets")
+    make_queue(f, random_share=0)
+    review.add_items(
+        f.admin_ctx,
+        "pets-q",
+        [
+            {"input": {"file": {"dataset": "pet-photos", "path": "cats/tom.png"}}},
+            {"input": {"file": {"dataset": "pet-photos", "path": "cats/nope.png"}}},
+        ],
+        project="pets",
+    )
+    with pytest.raises(InvalidInput, match="file needs dataset and path"):
+        review.add_items(f.admin_ctx, "pets-q", [{"input": {"file": {"x": 1}}}], project="pets")
+    shown, missing = review.list_items(f.admin_ctx, "pets-q", project="pets")
+    ana = ctx(f, world["ana"])
+    assert review.item_file(ana, shown.id) == (png, "cats/tom.png")
+    with pytest.raises(NotFound, match=r"has no file 'cats/nope\.png'"):
+        review.item_file(ana, missing.id)
