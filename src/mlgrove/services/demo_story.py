@@ -61,10 +61,10 @@ PROJECT = "digit-recognition"
 CHECK_QUEUE = "digits-label-check"
 QUALITY_QUEUE = "digits-quality"
 PIPELINE_PATH = "mlgrove.services.demo_pipeline:digits"
-NOISE = 0.08  # share of training labels scrambled in the first labelling pass
+NOISE = 0.10  # share of training labels scrambled in the first labelling pass
 TEST_SHARE = 0.2
 QUALITY_SAMPLE = 40  # test rows whose predictions people judge, per model version
-SUSPECTS = 90  # training rows sent for a label check after each model
+SUSPECTS = 70  # training rows sent for a label check after each model
 ROUNDS = 2  # review -> correct -> retrain, twice
 # Simulated reviewers and how often each gives a wrong label.
 REVIEWERS = {"rita": 0.03, "rosa": 0.06, "jun": 0.10}
@@ -351,7 +351,7 @@ def _team_layer(runtime: Runtime, progress: Progress) -> None:
     answered = help_requests.respond(
         sam,
         asked.id,
-        "The rule wants at least 0.5% of rows changed; your commit touched 4 rows. "
+        "The rule wants at least 0.25% of rows changed; your commit touched 3 rows. "
         "`mlgrove pipeline status digits` shows it.",
     )
     help_requests.resolve(jun, asked.id, thank=[answered.responses[0].id])
