@@ -181,13 +181,18 @@ def _info(s: Session, row: PipelineRow) -> PipelineInfo:
 
 
 def _step_rows(s: Session, run_id: int) -> list[PipelineStepRunRow]:
-    return list(
+    """A run's steps in the pipeline's order (they are written in the order they end)."""
+    rows = list(
         s.scalars(
             select(PipelineStepRunRow)
             .where(PipelineStepRunRow.run_id == run_id)
             .order_by(PipelineStepRunRow.id)
         )
     )
+    run = s.get_one(PipelineRunRow, run_id)
+    shape = s.get_one(PipelineRow, run.pipeline_id).steps
+    position = {step["name"]: i for i, step in enumerate(shape)}
+    return sorted(rows, key=lambda r: position.get(r.step, len(position)))
 
 
 def last_fingerprints(s: Session, pipeline_id: int) -> dict[str, Fingerprint]:
@@ -306,15 +311,23 @@ def run(
                     actor=ctx.actor_label,
                 )
             )
+        log = _StepLog(ctx, run_id)
         try:
             results = engine.execute(
-                p, backend, ex, params=given, force=forced, retries=retries, resolved=pins
+                p,
+                backend,
+                ex,
+                params=given,
+                force=forced,
+                retries=retries,
+                resolved=pins,
+                on_event=log,
             )
         except BaseException as exc:
-            _finish(ctx, run_id, {}, error=f"the run stopped: {type(exc).__name__}: {exc}")
+            _finish(ctx, run_id, log, error=f"the run stopped: {type(exc).__name__}: {exc}")
             raise
     made = pipeline_outputs.record(ctx, p, run_id, project_name, results, pins)
-    info = _finish(ctx, run_id, results, tracking_run_id=made.tracking_run_id)
+    info = _finish(ctx, run_id, log, tracking_run_id=made.tracking_run_id)
     for model_version, test_set in made.models:
         retrain.consider_promotion(
             ctx, p, pipeline_id, run_id, model_version, test_set, project_name
@@ -326,39 +339,62 @@ def engine_params(given: Mapping[str, Any]) -> dict[str, Any]:
     return {k: plain(v) for k, v in given.items()}
 
 
+def _step_row(run_id: int, r: StepResult) -> dict[str, Any]:
+    fp = r.fingerprint
+    return {
+        "run_id": run_id,
+        "step": r.step,
+        "status": r.status,
+        "cache_key": fp.key if fp else None,
+        "code_hash": fp.code if fp else None,
+        "input_addresses": dict(fp.inputs) if fp else {},
+        "params": dict(fp.params) if fp else {},
+        "env_hash": fp.env if fp else None,
+        "output_address": r.output,
+        "attempts": r.attempts,
+        "seconds": r.seconds,
+        "error": r.error or None,
+        "traceback": r.traceback or None,
+    }
+
+
+class _StepLog:
+    """Step results, recorded as they come: a step that ran is written at once (a long
+    run shows its progress, and a run that dies keeps what it did); cache hits and skips
+    wait for the next write, so a cached run writes all its steps in one INSERT."""
+
+    def __init__(self, ctx: Context, run_id: int) -> None:
+        self.ctx = ctx
+        self.run_id = run_id
+        self.pending: list[StepResult] = []
+        self.seen: dict[str, StepResult] = {}
+
+    def __call__(self, result: StepResult) -> None:
+        self.pending.append(result)
+        self.seen[result.step] = result
+        if result.status in ("succeeded", "failed"):
+            with self.ctx.db.write() as s:
+                self.flush(s)
+
+    def flush(self, s: Session) -> None:
+        if self.pending:
+            s.execute(insert(PipelineStepRunRow), [_step_row(self.run_id, r) for r in self.pending])
+            self.pending = []
+
+
 def _finish(
     ctx: Context,
     run_id: int,
-    results: Mapping[str, StepResult],
+    log: _StepLog,
     *,
     error: str | None = None,
     tracking_run_id: int | None = None,
 ) -> PipelineRunInfo:
+    results = log.seen
     failed = [r for r in results.values() if r.status == "failed"]
     with ctx.db.write() as s:
         rrow = s.get_one(PipelineRunRow, run_id)
-        rows = []
-        for r in results.values():
-            fp = r.fingerprint
-            rows.append(
-                {
-                    "run_id": run_id,
-                    "step": r.step,
-                    "status": r.status,
-                    "cache_key": fp.key if fp else None,
-                    "code_hash": fp.code if fp else None,
-                    "input_addresses": dict(fp.inputs) if fp else {},
-                    "params": dict(fp.params) if fp else {},
-                    "env_hash": fp.env if fp else None,
-                    "output_address": r.output,
-                    "attempts": r.attempts,
-                    "seconds": r.seconds,
-                    "error": r.error or None,
-                    "traceback": r.traceback or None,
-                }
-            )
-        if rows:  # one multi-row INSERT: a 100-step run writes its steps at once
-            s.execute(insert(PipelineStepRunRow), rows)
+        log.flush(s)
         rrow.steps_cached = sum(r.status == "cached" for r in results.values())
         rrow.steps_failed = len(failed)
         rrow.tracking_run_id = tracking_run_id
