@@ -264,8 +264,10 @@ def budget_report(
     participant(ctx)
     if not 1 <= weeks <= 52:
         raise InvalidInput("a report covers 1 to 52 weeks")
-    end = (today or datetime.now(UTC).date()) + timedelta(days=1)
-    start = rules.week_start(end - timedelta(weeks=weeks) + timedelta(days=1))
+    day = today or datetime.now(UTC).date()
+    # The current week so far and the ``weeks - 1`` whole weeks before it.
+    end = day + timedelta(days=1)
+    start = rules.week_start(day) - timedelta(weeks=weeks - 1)
     with ctx.db.read() as s:
         t = own_team(s, ctx, team)
         size = team_size(s, t.id)
