@@ -112,7 +112,7 @@ class Candidate:
     owns: tuple[str, ...] = field(default=())  # related datasets/pipelines they created
 
 
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(w|d|h|m|min|mins|minutes?|hours?|days?|weeks?)", re.I)
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(minutes?|mins?|hours?|days?|weeks?|w|d|h|m)", re.I)
 _UNIT = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes"}
 
 
