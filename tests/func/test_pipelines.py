@@ -324,3 +324,21 @@ def test_a_dataset_output_becomes_a_new_version_with_lineage(
     }
     pipelines.run(ctx, path, project="shop", executor="inline")  # cached: no new version
     assert [v.number for v in datasets.log(ctx, "reviews-clean", "shop")] == [1]
+
+
+def test_a_rule_whose_pipeline_cannot_load_records_why(
+    ctx: Context, project: Callable[[str], str], tmp_path: Path
+) -> None:
+    path = project(PROJECT)
+    pipelines.register(ctx, path, project="shop")
+    module = path.split(":")[0]
+    (tmp_path / module.split(".")[0] / "pipeline.py").unlink()
+    for m in [m for m in sys.modules if m.startswith(module)]:
+        del sys.modules[m]
+    table_commit.commit(ctx, "reviews", reviews(200), project="shop")
+    made = retrain.check(ctx, executor="inline")
+    assert [d.outcome for d in made] == ["failed"]
+    assert made[0].reason.startswith(
+        f"due (reviews v1 → v2: 100 rows added (≥ 50)) but could not run: cannot import '{module}'"
+    )
+    assert pipelines.list_runs(ctx, "sentiment") == []

@@ -161,3 +161,42 @@ def test_worker_once_retrains_when_the_rule_is_met(
     assert "tickets: ran: retrained: tickets v1 → v3: 10 rows added (≥ 5)" in (
         capsys.readouterr().out
     )
+
+
+def test_serve_with_worker_retrains_in_the_server_process(
+    module: str, grove_workspace: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import os
+    import socket
+    import subprocess
+    import time
+
+    root = Path(grove_workspace.root)
+    assert run(["pipeline", "register", module]) == 0
+    with mlgrove.connect(root) as grove:
+        rows = pd.DataFrame({"id": range(40), "text": [f" t{i} " for i in range(40)]})
+        grove.datasets.add("tickets", rows, key=["id"])  # 20 rows added: the rule is met
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    mlgrove_bin = str(Path(sys.executable).with_name("mlgrove"))
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    server = subprocess.Popen(
+        [mlgrove_bin, "serve", "--worker", "--port", str(port)],
+        cwd=root,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        runs: list[Any] = []
+        while time.monotonic() < deadline and (not runs or runs[0].status == "running"):
+            time.sleep(1)
+            with mlgrove.connect(root) as grove:
+                runs = grove.pipelines.runs("tickets")
+        assert [(r.trigger, r.status) for r in runs] == [("dataset", "succeeded")]
+        assert runs[0].reason == "retrained: tickets v1 → v2: 20 rows added (≥ 5)"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

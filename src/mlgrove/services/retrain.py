@@ -302,7 +302,7 @@ def check(
                     pipeline_id,
                     "trigger",
                     "failed",
-                    f"{reason}; could not run: {exc}",
+                    f"due ({reason.removeprefix('retrained: ')}) but could not run: {exc}",
                     rule_id=rule_id,
                 )
             )
