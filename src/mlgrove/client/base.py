@@ -11,6 +11,7 @@ from types import TracebackType
 from typing import Any, Generic, TypeVar
 
 from mlgrove.client.datasets import Datasets
+from mlgrove.client.growth import Growth
 from mlgrove.client.pipelines import Pipelines
 from mlgrove.client.review import Review
 from mlgrove.client.programs import Programs
@@ -61,6 +62,9 @@ class Client(abc.ABC):
     #: Growth programmes: help requests, learning time, mentorship, design reviews,
     #: rotations (``grove.programs.ask_for_help(...)``).
     programs = NotAvailable[Programs]("growth programmes")
+    #: Growing engineers: feedback on two axes, requests, the ladder, notifications
+    #: (``grove.growth.give_feedback(to, technical=..., collaboration=...)``).
+    growth = NotAvailable[Growth]("growing engineers")
 
     @abc.abstractmethod
     def health(self) -> dict[str, Any]:

@@ -16,6 +16,7 @@ import httpx
 
 from mlgrove import errors
 from mlgrove.client.base import Client
+from mlgrove.client.growth_remote import RemoteGrowth
 from mlgrove.client.programs_remote import RemotePrograms
 from mlgrove.client.remote_datasets import RemoteDatasets
 from mlgrove.client.remote_tracking import RemoteModels, RemoteRuns
@@ -130,6 +131,7 @@ class RemoteClient(Client):
         self.models = RemoteModels(self)
         self.review = RemoteReview(self)
         self.programs = RemotePrograms(self)
+        self.growth = RemoteGrowth(self)
 
     def _unreachable(self, exc: httpx.TransportError) -> errors.RemoteError:
         return errors.RemoteError(

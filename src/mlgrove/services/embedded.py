@@ -21,6 +21,7 @@ from mlgrove.services import audit, people, projects, tokens
 from mlgrove.services.context import Context, Runtime
 from mlgrove.services.embedded_datasets import EmbeddedDatasets
 from mlgrove.services.embedded_tracking import EmbeddedModels, EmbeddedRuns
+from mlgrove.services.growth_embedded import EmbeddedGrowth
 from mlgrove.services.pipeline_sdk import EmbeddedPipelines
 from mlgrove.services.review_embedded import EmbeddedReview
 from mlgrove.services.programs_embedded import EmbeddedPrograms
@@ -41,6 +42,7 @@ class EmbeddedClient(Client):
         self.pipelines = EmbeddedPipelines(self.ctx)
         self.review = EmbeddedReview(self.ctx)
         self.programs = EmbeddedPrograms(self.ctx)
+        self.growth = EmbeddedGrowth(self.ctx)
         self._owns_runtime = owns_runtime
 
     @classmethod
