@@ -133,25 +133,30 @@ def match(
     import numpy as np
     from scipy.optimize import linear_sum_assignment
 
-    slots = [(o, k) for o in offers for k in range(o.free)]
+    slots = [(i, k) for i, o in enumerate(offers) for k in range(o.free)]
     if not slots or not mentees:
         return []
+    # Score each (mentor, mentee) once, then give every slot of a mentor its row.
+    base = np.zeros((len(offers), len(mentees)))
+    for i, o in enumerate(offers):
+        strengths = set(o.strengths)
+        for j, m in enumerate(mentees):
+            if o.person != m.person and (o.person, m.person) not in existing:
+                base[i, j] = sum(1 for g in m.goals if g in strengths)
     # Later slots score a little less, so equal choices spread mentees across mentors;
     # all penalties together stay below 0.5, under one covered goal, so they never
     # trade away coverage.
     penalty = 0.5 / (len(slots) * CAPACITY_MAX + 1)
-    gain = np.zeros((len(slots), len(mentees)))
-    for i, (o, k) in enumerate(slots):
-        for j, m in enumerate(mentees):
-            s, _ = score(o.strengths, m.goals)
-            if s > 0 and o.person != m.person and (o.person, m.person) not in existing:
-                gain[i, j] = s - penalty * k
+    owner = np.array([i for i, _ in slots])
+    rank = np.array([k for _, k in slots], dtype=float)
+    gain = base[owner]
+    gain = np.where(gain > 0, gain - penalty * rank[:, None], 0.0)
     rows, cols = linear_sum_assignment(gain, maximize=True)
     proposals = []
     for i, j in zip(rows, cols, strict=True):
         if gain[i, j] <= 0:
             continue
-        o, m = slots[i][0], mentees[j]
+        o, m = offers[slots[i][0]], mentees[j]
         s, covers = score(o.strengths, m.goals)
         proposals.append(Proposal(o.person, m.person, s, covers))
     proposals.sort(key=lambda p: (p.mentor, p.mentee))
