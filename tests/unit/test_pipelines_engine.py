@@ -337,3 +337,33 @@ def test_unknown_executors_are_refused() -> None:
         open_executor("gpu")
     with pytest.raises(InvalidInput, match="not a Dask scheduler address"):
         open_executor("dask://nohost")
+
+
+def test_editing_a_helper_module_the_step_calls_changes_its_code_hash(
+    project: Callable[[str], str],
+) -> None:
+    project("def clean(text: str) -> str:\n    return text.strip()\n", module="helpers")
+    pkg = project("X = 1\n", module="x").split(".")[0]
+    module = project(
+        f"""
+        from mlgrove.pipelines import Pipeline, step
+        from {pkg} import helpers
+
+        @step
+        def tidy(text: str = " a ") -> str:
+            return helpers.clean(text)
+
+        pipeline = Pipeline("tidy", [tidy])
+        """
+    )
+    backend = MemoryBackend()
+    p = load(module + ":pipeline")
+    with open_executor("inline") as ex:
+        first = execute(p, backend, ex)
+    assert first["tidy"].value == "a"
+    fp = first["tidy"].fingerprint
+    assert fp is not None
+    last = {"tidy": fp}
+    project("def clean(text: str) -> str:\n    return text.strip().upper()\n", module="helpers")
+    edited = load(module + ":pipeline", fresh=True)
+    assert [s.reasons for s in status(edited, backend, last=last)] == [["code changed"]]

@@ -223,9 +223,14 @@ def execute(
             values[name] = pickle.loads(backend.cache_load(outputs[name]))
         return values[name]
 
+    tables: dict[DatasetInput, Any] = {}
+
     def dataset_value(ref: DatasetInput) -> Any:
-        load = pins[ref].load
-        return load() if load is not None else None
+        # Read once per run, however many steps read it.
+        if ref not in tables:
+            load = pins[ref].load
+            tables[ref] = load() if load is not None else None
+        return tables[ref]
 
     def start(name: str, attempt: int) -> None:
         s = p.by_name[name]

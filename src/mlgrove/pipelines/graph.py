@@ -227,14 +227,17 @@ class Pipeline:
 
 def load(path: str, *, fresh: bool = False) -> Pipeline:
     """The pipeline at ``module.path:attr`` (a :class:`Pipeline`, or a function
-    returning one). ``fresh`` re-imports the module, to pick up edited code."""
+    returning one). ``fresh`` re-imports its top-level package, to pick up edited code
+    (the worker does, before every run)."""
     module_name, sep, attr = path.partition(":")
     if not sep or not module_name or not attr:
         raise InvalidInput(
             f"{path!r} is not a pipeline path", hint="write it as module.path:attribute"
         )
     if fresh:
-        for name in [m for m in sys.modules if m == module_name or m.startswith(module_name + ".")]:
+        # The whole top-level package: a helper module beside the pipeline may have changed.
+        top = module_name.split(".")[0]
+        for name in [m for m in sys.modules if m == top or m.startswith(top + ".")]:
             del sys.modules[name]
         importlib.invalidate_caches()
     try:

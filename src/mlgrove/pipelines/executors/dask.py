@@ -8,6 +8,7 @@ a failing step returns its traceback in an :class:`Outcome`, and the engine retr
 from __future__ import annotations
 
 import time
+import uuid
 from typing import Any
 
 from mlgrove.errors import InvalidInput
@@ -51,7 +52,7 @@ class DaskExecutor(Executor):
 
     def submit(self, task: Task) -> None:
         fut = self._client.submit(
-            run_task, task.for_worker(), pure=False, key=f"{task.step}-{id(task)}"
+            run_task, task.for_worker(), pure=False, key=f"{task.step}-{uuid.uuid4().hex}"
         )
         self._running[fut] = task
 
