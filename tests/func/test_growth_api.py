@@ -259,3 +259,29 @@ def test_cli_contract_against_a_server(
     code, out, _ = as_("eli", "ladder", "show", "--json")
     assert code == 0
     assert len(json.loads(out)["levels"]) == 4
+
+
+def test_the_sdk_gives_the_same_answers_embedded_and_remote(
+    grove_live_server: str, grove_factories: Factories, world: dict[str, Any]
+) -> None:
+    import mlgrove
+    from mlgrove.services.embedded import EmbeddedClient
+
+    remote = mlgrove.connect(grove_live_server, token=grove_factories.token(world["bo"]).secret)
+    with remote:
+        fb = remote.growth.give_feedback(
+            "eli", technical="tidy PR", about=PR, competencies=["software-craft"]
+        )
+        made = remote.growth.request_feedback(["max"], about=PR)
+        assert made[0].peer.username == "max"
+        assert remote.growth.ladder().competency("help") is not None
+        assert remote.growth.list_feedback("eli")[0].id == fb.id
+    embedded = EmbeddedClient(grove_factories.runtime, world["eli"], owns_runtime=False)
+    received = embedded.growth.list_feedback()
+    assert received == [fb]
+    assert [n.kind for n in embedded.growth.notifications()] == ["feedback"]
+    assert embedded.growth.export()["feedback_received"][0]["technical"] == "tidy PR"
+    to_max, _ = EmbeddedClient(
+        grove_factories.runtime, world["max"], owns_runtime=False
+    ).growth.feedback_requests()
+    assert [r.id for r in to_max] == [made[0].id]

@@ -36,18 +36,7 @@ JsonOpt = typer.Option(False, "--json", help="Print one JSON document instead of
 def _growth(ctx: typer.Context) -> Iterator[Growth]:
     """``grove.growth`` for the workspace (embedded) or the server (remote), then closed."""
     with client(ctx) as c:
-        if c.mode == "remote":
-            from mlgrove.client.growth_remote import RemoteGrowth
-            from mlgrove.client.http import RemoteClient
-
-            assert isinstance(c, RemoteClient)
-            yield RemoteGrowth(c)
-            return
-        from mlgrove.services.embedded import EmbeddedClient
-        from mlgrove.services.growth_embedded import EmbeddedGrowth
-
-        assert isinstance(c, EmbeddedClient)
-        yield EmbeddedGrowth(c.ctx)
+        yield c.growth
 
 
 def _emit(payload: Any) -> None:
