@@ -144,7 +144,7 @@ def test_status_names_the_input_that_changed(ctx: Context, project: Callable[[st
     table_commit.commit(ctx, "reviews", pd.concat([reviews(100), reviews(5, 100)]), project="shop")
     found = pipelines.status(ctx, path, project="shop")
     assert [(s.step, s.fresh, s.reasons) for s in found] == [
-        ("features", False, ["input reviews/v2:train changed"]),
+        ("features", False, ["input reviews/v2:train changed (was reviews/v1:train)"]),
         ("train", False, ["upstream features stale"]),
     ]
     changed = pipelines.status(ctx, path, project="shop", params={"margin": 0.5})

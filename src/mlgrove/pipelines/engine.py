@@ -125,7 +125,10 @@ def resolve_inputs(p: Pipeline, backend: Backend) -> dict[DatasetInput, Resolved
 
 
 def _diff_reasons(
-    current: Fingerprint, last: Fingerprint | None, labels: Mapping[str, str]
+    current: Fingerprint,
+    last: Fingerprint | None,
+    labels: Mapping[str, str],
+    known: Mapping[str, str],
 ) -> list[str]:
     if last is None:
         return ["never run"]
@@ -134,7 +137,9 @@ def _diff_reasons(
         reasons.append("code changed")
     for pname in sorted(set(current.inputs) | set(last.inputs)):
         if current.inputs.get(pname) != last.inputs.get(pname):
-            reasons.append(f"input {labels.get(pname, pname)} changed")
+            before = known.get(last.inputs.get(pname, ""))
+            was = f" (was {before})" if before else ""
+            reasons.append(f"input {labels.get(pname, pname)} changed{was}")
     changed = sorted(
         k
         for k in set(current.params) | set(last.params)
@@ -153,11 +158,13 @@ def status(
     *,
     params: Mapping[str, Any] | None = None,
     last: Mapping[str, Fingerprint] | None = None,
+    known_inputs: Mapping[str, str] | None = None,
 ) -> list[StepStatus]:
     """Each step, fresh (its key is in the cache) or stale, and why, without running.
 
     ``last`` holds each step's fingerprint from its last successful run, to say which
-    part changed. A step below a stale one is stale too: its input will change.
+    part changed; ``known_inputs`` names dataset content addresses seen before
+    (address -> ``reviews/v3:train``), to say what an input was. A step below a stale one is stale too: its input will change.
     """
     given = dict(params or {})
     p.check_params(given)
@@ -181,7 +188,14 @@ def status(
             found.append(StepStatus(name, True, [], fp.key))
             continue
         labels = {pname: resolved[ref].label for pname, ref in s.datasets.items()}
-        found.append(StepStatus(name, False, _diff_reasons(fp, previous.get(name), labels), fp.key))
+        found.append(
+            StepStatus(
+                name,
+                False,
+                _diff_reasons(fp, previous.get(name), labels, known_inputs or {}),
+                fp.key,
+            )
+        )
     return found
 
 

@@ -229,10 +229,23 @@ def status(
     """Each step fresh or stale, and why (code, input, params or environment changed)."""
     ctx.require(Action.VIEW_PROJECTS)
     p = load(pipeline) if isinstance(pipeline, str) else pipeline
+    known: dict[str, str] = {}
     with ctx.db.read() as s:
         row = s.scalar(select(PipelineRow).where(PipelineRow.name == p.name))
         last = last_fingerprints(s, row.id) if row else {}
-    found = engine.status(p, WorkspaceBackend(ctx, project), params=params, last=last)
+        if row is not None:
+            # What each dataset input was in recent runs, to say "(was reviews/v3:train)".
+            for inputs in s.scalars(
+                select(PipelineRunRow.inputs)
+                .where(PipelineRunRow.pipeline_id == row.id)
+                .order_by(PipelineRunRow.id.desc())
+                .limit(50)
+            ):
+                for pin in dict(inputs).values():
+                    known.setdefault(str(pin.get("address")), str(pin.get("version")))
+    found = engine.status(
+        p, WorkspaceBackend(ctx, project), params=params, last=last, known_inputs=known
+    )
     return [StepStatusInfo(st.step, st.fresh, list(st.reasons), st.key) for st in found]
 
 
