@@ -55,7 +55,15 @@ from mlgrove.store.models import DatasetVersionRow, ModelVersionRow
 from mlgrove.store.models.pipelines import PipelineRunRow
 from mlgrove.store.models.review import ReviewItemRow
 
-__all__ = ["CHECK_QUEUE", "PROJECT", "QUALITY_QUEUE", "StoryCounts", "counts", "tell"]
+__all__ = [
+    "CHECK_QUEUE",
+    "PROJECT",
+    "QUALITY_QUEUE",
+    "StoryCounts",
+    "counts",
+    "queue_predictions",
+    "tell",
+]
 
 PROJECT = "digit-recognition"
 CHECK_QUEUE = "digits-label-check"
@@ -198,7 +206,7 @@ def _latest_ref(ctx: Context) -> str:
         return f"v{row.number}"
 
 
-def _queue_predictions(
+def queue_predictions(
     ctx: Context, queue: str, model_ref: str, rows: pa.Table, dataset_ref: str
 ) -> int:
     model_version_id, model_bytes, model_name = _model_version_id(ctx, model_ref)
@@ -454,7 +462,7 @@ def tell(runtime: Runtime, progress: Progress) -> StoryCounts:
     checked: set[int] = set()
     for version in range(1, ROUNDS + 1):
         model_ref = f"{MODEL}/v{version}"
-        _queue_predictions(eli, QUALITY_QUEUE, model_ref, sample, "v1")
+        queue_predictions(eli, QUALITY_QUEUE, model_ref, sample, "v1")
         _simulate_reviews(runtime, QUALITY_QUEUE, truth, rng, limit=10_000)
         progress(f"people judged {model_ref}'s output on {QUALITY_SAMPLE} held-out images")
 
@@ -463,7 +471,7 @@ def tell(runtime: Runtime, progress: Progress) -> StoryCounts:
         _, model_bytes, _ = _model_version_id(eli, model_ref)
         suspects = _suspects(train_rows, predict_proba(model_bytes, train_rows), checked)
         checked.update(suspects.column("id").to_pylist())
-        _queue_predictions(eli, CHECK_QUEUE, model_ref, suspects, latest)
+        queue_predictions(eli, CHECK_QUEUE, model_ref, suspects, latest)
         given = _simulate_reviews(runtime, CHECK_QUEUE, truth, rng, limit=10_000)
         progress(
             f"simulated reviewers gave {given} verdicts on the {suspects.num_rows} training "
@@ -481,7 +489,7 @@ def tell(runtime: Runtime, progress: Progress) -> StoryCounts:
     else:
         final = f"{MODEL}/v{ROUNDS + 1}"
         try:
-            _queue_predictions(eli, QUALITY_QUEUE, final, sample, "v1")
+            queue_predictions(eli, QUALITY_QUEUE, final, sample, "v1")
             _simulate_reviews(runtime, QUALITY_QUEUE, truth, rng, limit=10_000)
             progress(f"people judged {final}'s output on the same held-out images")
         except NotFound:

@@ -1,5 +1,7 @@
 // The review screen: takes items and gives verdicts through the REST API, from the
 // keyboard. Number keys pick labels (or A / tie / B), Enter submits, S skips, U undoes.
+// When every label is itself one digit ("0".."9", ratings "1".."5"), the key is the label:
+// pressing 7 picks "7", not the seventh button.
 // Item text is only ever written with textContent, so nothing in it becomes markup.
 (function () {
   "use strict";
@@ -9,6 +11,7 @@
   var csrf = meta ? meta.getAttribute("content") : "";
   var task = root.dataset.task;
   var multi = root.dataset.multi === "true";
+  var direct = root.dataset.directKeys === "true";
   var query = "?project=" + encodeURIComponent(root.dataset.project);
   var queuePath = "/api/v1/review/queues/" + encodeURIComponent(root.dataset.queue);
   var form = document.getElementById("verdict");
@@ -213,6 +216,11 @@
       return;
     }
     if (typing(ev.target)) return;
+    if (direct && /^[0-9]$/.test(ev.key)) {
+      var named = form.querySelector('[data-label="' + ev.key + '"]');
+      if (named) { ev.preventDefault(); toggle(named); }
+      return;
+    }
     if (/^[1-9]$/.test(ev.key)) { ev.preventDefault(); pick(Number(ev.key) - 1); return; }
     if (ev.key === "Enter") { ev.preventDefault(); submit(); return; }
     if (ev.key === "s" || ev.key === "S") { ev.preventDefault(); skip(); return; }
