@@ -15,6 +15,7 @@ from mlgrove.client.base import Client
 from mlgrove.domain import ical
 from mlgrove.domain.help_requests import HelpStatus
 from mlgrove.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from mlgrove.services import people as people_service
 from mlgrove.testing.factories import Factories
 
 
@@ -270,3 +271,24 @@ def test_the_team_view_is_for_managers_and_hides_small_groups(
     assert shown.group_size == 3
     assert shown.active_mentorships == 1
     assert shown.cross_team_reviews_attended == 2
+
+
+def test_a_secret_calendar_address_works_without_a_token(
+    connect: Any, grove_live_server: str, grove_factories: Factories, people: dict[str, Any]
+) -> None:
+    jun = connect("jun").programs
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=1)
+    jun.add_learning_event("course", "Causal inference", start, ends_at=start + timedelta(hours=3))
+    url = jun.learning_calendar_link()
+    assert url.startswith(grove_live_server + "/api/v1/learning/calendar/")
+    feed = httpx.get(url, timeout=10)  # as a calendar app would: no Authorization header
+    assert feed.status_code == 200
+    assert feed.headers["content-type"].startswith("text/calendar")
+    assert [e["SUMMARY"] for e in ical.parse(feed.text)] == ["Causal inference"]
+    forged = url.replace(".ics", "0.ics")
+    assert httpx.get(forged, timeout=10).status_code == 401
+    other = url.replace(f"/calendar/{people['jun'].id}/", f"/calendar/{people['sam'].id}/")
+    assert httpx.get(other, timeout=10).status_code == 401
+    # A deactivated person's address stops working.
+    people_service.update_person(grove_factories.admin_ctx, "jun", active=False)
+    assert httpx.get(url, timeout=10).status_code == 401

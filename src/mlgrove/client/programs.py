@@ -160,6 +160,10 @@ class Programs(abc.ABC):
         """The events as an iCalendar (RFC 5545) text."""
 
     @abc.abstractmethod
+    def learning_calendar_link(self) -> str:
+        """Your secret calendar address for calendar apps (no token needed to read it)."""
+
+    @abc.abstractmethod
     def log_learning(
         self,
         hours: float,

@@ -161,6 +161,9 @@ class RemotePrograms(Programs):
             r.read()
             return r.text
 
+    def learning_calendar_link(self) -> str:
+        return str(self._client._call("GET", "/learning/calendar-link")["url"])
+
     def log_learning(
         self,
         hours: float,

@@ -7,6 +7,8 @@ people, shown when the team has at least ``min_group_size`` active people.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
@@ -23,9 +25,9 @@ from mlgrove.domain.learning import (
     LearningEntry,
     LearningEvent,
 )
-from mlgrove.errors import InvalidInput, NotFound
+from mlgrove.errors import AuthenticationFailed, InvalidInput, NotFound
 from mlgrove.services import audit
-from mlgrove.services.context import Context
+from mlgrove.services.context import Context, Runtime
 from mlgrove.services.programs import own_team, participant, team_names, team_row, team_size
 from mlgrove.store.models import PersonRow
 from mlgrove.store.models.growth_programs import (
@@ -33,6 +35,7 @@ from mlgrove.store.models.growth_programs import (
     LearningEntryRow,
     LearningEventRow,
 )
+from mlgrove.store.repos import people as people_repo
 
 REPORT_WEEKS = 12
 EVENTS_MAX = 500
@@ -197,6 +200,41 @@ def ical_feed(ctx: Context, *, team: str | None = None, base_url: str = "") -> s
         for r in rows
     ]
     return ical.calendar(events, name=name, now=utcnow())
+
+
+# -- a calendar address for calendar apps ---------------------------------------------------
+#
+# Calendar apps subscribe to a plain URL and cannot send an API token, so each person gets
+# a secret address: their id and an HMAC of it under the server's secret key. It shows
+# the same events (never anything private) and stops working when the person is
+# deactivated or the secret key changes.
+
+
+def _feed_token(runtime: Runtime, person_id: int) -> str:
+    key = runtime.settings.secret_key.encode()
+    return hmac.new(key, f"learning-ical:{person_id}".encode(), hashlib.sha256).hexdigest()[:40]
+
+
+def calendar_path(ctx: Context) -> str:
+    """The caller's secret calendar address (a path under the API)."""
+    me = participant(ctx)
+    return f"/api/v1/learning/calendar/{me.id}/{_feed_token(ctx.runtime, me.id)}.ics"
+
+
+def ical_feed_by_token(
+    runtime: Runtime, person_id: int, token: str, *, team: str | None = None, base_url: str = ""
+) -> str:
+    """The feed for a calendar app that holds someone's secret address."""
+    if not hmac.compare_digest(token, _feed_token(runtime, person_id)):
+        raise AuthenticationFailed(
+            "this calendar address is not valid", hint="copy it again from the learning page"
+        )
+    with runtime.db.read() as s:
+        row = s.get(PersonRow, person_id)
+        if row is None or not row.active:
+            raise AuthenticationFailed("this calendar address is not valid any more")
+        person = people_repo.person(row)
+    return ical_feed(runtime.as_actor(person), team=team, base_url=base_url)
 
 
 # -- personal entries ----------------------------------------------------------------------

@@ -141,6 +141,10 @@ class EmbeddedPrograms(Programs):
     def learning_calendar(self, *, team: str | None = None) -> str:
         return learning.ical_feed(self.ctx, team=team)
 
+    def learning_calendar_link(self) -> str:
+        # No server in embedded mode: the path a server of this workspace would serve.
+        return learning.calendar_path(self.ctx)
+
     def log_learning(
         self,
         hours: float,

@@ -66,6 +66,10 @@ class EventIn(_In):
     description: str = Field("", max_length=TEXT)
 
 
+class CalendarLinkOut(BaseModel):
+    url: str
+
+
 class EntryIn(_In):
     hours: float
     topic: str = Field(max_length=TEXT)

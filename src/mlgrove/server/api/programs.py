@@ -21,6 +21,7 @@ from mlgrove.server.api.program_schemas import (
     ApproveIn,
     AttendIn,
     BudgetIn,
+    CalendarLinkOut,
     DesignIn,
     EntryIn,
     EventIn,
@@ -42,7 +43,7 @@ from mlgrove.server.api.program_schemas import (
     TeamsIn,
     TrainingIn,
 )
-from mlgrove.server.deps import context
+from mlgrove.server.deps import context, runtime
 from mlgrove.services import (
     design_reviews,
     help_requests,
@@ -196,6 +197,28 @@ def events_calendar(
         media_type=ICAL_TYPE,
         headers={"Content-Disposition": 'inline; filename="learning-events.ics"'},
     )
+
+
+@router.get("/learning/calendar-link", response_model=CalendarLinkOut)
+def calendar_link(request: Request, ctx: Context = Depends(context)) -> CalendarLinkOut:
+    """Your secret calendar address, for calendar apps that cannot send a token."""
+    base = str(request.base_url).rstrip("/")
+    return CalendarLinkOut(url=base + learning.calendar_path(ctx))
+
+
+@router.get(
+    "/learning/calendar/{person_id}/{token}.ics",
+    response_class=Response,
+    responses={200: {"content": {"text/calendar": {}}}},
+)
+def calendar_by_link(
+    request: Request, person_id: int, token: str, team: str | None = None
+) -> Response:
+    """The events feed at a secret address (no token header needed)."""
+    text = learning.ical_feed_by_token(
+        runtime(request), person_id, token, team=team, base_url=str(request.base_url)
+    )
+    return Response(text, media_type=ICAL_TYPE)
 
 
 @router.post("/learning/entries", response_model=LearningEntry, status_code=201)

@@ -283,6 +283,7 @@ def _learning_page(
             "kinds": [k.value for k in EventKind],
             "can_budget": allowed(ctx.actor, Action.RUN_PROGRAMMES),
             "feed": "/api/v1/learning/events.ics" + (f"?team={team}" if team else ""),
+            "personal_feed": str(request.base_url).rstrip("/") + learning.calendar_path(ctx),
             "error": error,
         },
         status_code=status,
