@@ -342,3 +342,32 @@ def test_a_rule_whose_pipeline_cannot_load_records_why(
         f"due (reviews v1 → v2: 100 rows added (≥ 50)) but could not run: cannot import '{module}'"
     )
     assert pipelines.list_runs(ctx, "sentiment") == []
+
+
+def test_a_run_whose_process_died_is_marked_failed_and_keeps_its_steps(
+    ctx: Context, project: Callable[[str], str]
+) -> None:
+    import os
+    import socket
+    import subprocess
+
+    from mlgrove.store.models.pipelines import PipelineRunRow
+
+    path = project(PROJECT)
+    done = pipelines.run(ctx, path, project="shop", executor="inline")
+    alive = pipelines.run(ctx, path, project="shop", executor="inline")
+    dead_pid = subprocess.Popen(["true"])  # a process that has ended
+    dead_pid.wait()
+    with ctx.db.write() as s:
+        for run_id, pid in ((done.id, dead_pid.pid), (alive.id, os.getpid())):
+            row = s.get_one(PipelineRunRow, run_id)
+            row.status, row.ended_at, row.pid = "running", None, pid
+    assert pipelines.reap_dead_runs(ctx) == [done.id]
+    reaped = pipelines.get_run(ctx, done.id)
+    assert reaped.status == "failed"
+    assert reaped.error == (
+        f"the process running it (pid {dead_pid.pid} on {socket.gethostname()}) "
+        "stopped before it ended"
+    )
+    assert [s.status for s in reaped.steps] == ["succeeded", "succeeded"]
+    assert pipelines.get_run(ctx, alive.id).status == "running"

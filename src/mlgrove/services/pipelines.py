@@ -9,6 +9,8 @@ transaction at the end. Models and metrics the steps return are recorded by
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -276,6 +278,7 @@ def run(
     p.check_steps(forced)
     backend = WorkspaceBackend(ctx, project)
     pins = engine.resolve_inputs(p, backend)
+    reap_dead_runs(ctx)
     with ctx.db.write() as s:
         prow = sync(s, ctx, p, project)
         pipeline_id, project_name = prow.id, s.get_one(ProjectRow, prow.project_id).name
@@ -299,6 +302,8 @@ def run(
                 },
                 steps_total=len(p.order),
                 started_by=ctx.actor_label,
+                host=socket.gethostname()[:255],
+                pid=os.getpid(),
             )
             s.add(rrow)
             s.flush()
@@ -346,6 +351,48 @@ def run(
             ctx, p, pipeline_id, run_id, model_version, test_set, project_name
         )
     return info
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, under another user
+        return True
+    return True
+
+
+def reap_dead_runs(ctx: Context) -> list[int]:
+    """Mark ``failed`` the runs still ``running`` whose process on this host is gone
+    (killed, out of memory, power loss): their finished steps stay recorded and cached.
+    Runs on other hosts are left alone: only their own host can tell."""
+    host = socket.gethostname()[:255]
+    with ctx.db.read() as s:
+        running = s.execute(
+            select(PipelineRunRow.id, PipelineRunRow.pid).where(
+                PipelineRunRow.status == "running", PipelineRunRow.host == host
+            )
+        ).all()
+    dead = [run_id for run_id, pid in running if pid is not None and not _alive(pid)]
+    if not dead:
+        return []
+    with ctx.db.write() as s:
+        for run_id in dead:
+            row = s.get_one(PipelineRunRow, run_id)
+            if row.status != "running":
+                continue
+            row.status = "failed"
+            row.ended_at = utcnow()
+            row.error = f"the process running it (pid {row.pid} on {host}) stopped before it ended"
+            row.steps_failed = sum(
+                1
+                for status in s.scalars(
+                    select(PipelineStepRunRow.status).where(PipelineStepRunRow.run_id == run_id)
+                )
+                if status == "failed"
+            )
+    return dead
 
 
 def engine_params(given: Mapping[str, Any]) -> dict[str, Any]:

@@ -250,6 +250,7 @@ def check(
     ctx.require(Action.WRITE_DATA)
     moment = now or utcnow()
     made: list[DecisionInfo] = []
+    pipeline_service.reap_dead_runs(ctx)
     with ctx.db.read() as s:
         todo = [
             (

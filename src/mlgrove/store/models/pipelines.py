@@ -61,6 +61,9 @@ class PipelineRunRow(Base):
     started_by: Mapped[str] = mapped_column(String(100))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Which process runs it, so a run whose process died can be told from a slow one.
+    host: Mapped[str] = mapped_column(String(255), default="")
+    pid: Mapped[int | None] = mapped_column(Integer)
 
 
 class PipelineStepRunRow(Base):

@@ -98,6 +98,8 @@ def upgrade() -> None:
         sa.Column("started_by", sa.String(length=100), nullable=False),
         sa.Column("started_at", mlgrove.store.models.base.UTCDateTime(), nullable=False),
         sa.Column("ended_at", mlgrove.store.models.base.UTCDateTime(), nullable=True),
+        sa.Column("host", sa.String(length=255), nullable=False),
+        sa.Column("pid", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["pipeline_id"],
             ["pipelines.id"],
