@@ -15,6 +15,7 @@ from mlgrove.client.base import Client
 from mlgrove.domain import ical
 from mlgrove.domain.help_requests import HelpStatus
 from mlgrove.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from mlgrove.services import growth_access
 from mlgrove.services import people as people_service
 from mlgrove.testing.factories import Factories
 
@@ -199,15 +200,19 @@ def test_design_registry_shows_similar_work_across_teams(connect: Any) -> None:
 
 
 def test_rotations_are_planned_by_managers_and_reflected_on_by_the_person(
-    connect: Any,
+    connect: Any, grove_factories: Factories, people: dict[str, Any]
 ) -> None:
     mia, jun, ola = connect("mia").programs, connect("jun").programs, connect("ola").programs
     today = date.today()
     rot = mia.plan_rotation("jun", "Speech", today, today + timedelta(weeks=6), ["audio ml"])
     assert (rot.home_team, rot.host_team) == ("Vision", "Speech")
     assert [r.id for r in jun.rotations()] == [rot.id]
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match="private"):
         ola.rotations(person="jun")
+    assert [r.id for r in mia.rotations(person="jun")] == [rot.id]  # jun's manager
+    # The refused attempt is on jun's "who read my data" list.
+    [refused] = growth_access.reads_of(grove_factories.ctx(people["jun"]))
+    assert (refused.reader, refused.what, refused.refused) == ("ola", "rotations of jun", True)
     done = jun.reflect_on_rotation(rot.id, "Audio pipelines are mostly data work.")
     assert done.reflection.startswith("Audio")
     with pytest.raises(NotFound):

@@ -17,8 +17,8 @@ from mlgrove.domain import help_requests as text_rules
 from mlgrove.domain import mentorship as tag_rules
 from mlgrove.domain.authz import Action, allowed
 from mlgrove.domain.rotations import Rotation
-from mlgrove.errors import InvalidInput, NotFound, PermissionDenied
-from mlgrove.services import audit
+from mlgrove.errors import InvalidInput, NotFound
+from mlgrove.services import audit, growth_access
 from mlgrove.services.context import Context
 from mlgrove.services.programs import participant, person_row, team_names, team_row
 from mlgrove.store.models import PersonRow
@@ -94,15 +94,16 @@ def plan(
 def list_rotations(ctx: Context, *, person: str | None = None) -> list[Rotation]:
     """One's own rotations, or (manager, programme lead) someone's or everyone's."""
     participant(ctx)
+    if person:
+        with ctx.db.read() as s:
+            who = person_row(s, person)
+            refused = not _may_see(ctx, who)
+        if refused:
+            # Logged for the person, like any refused read of their growth data.
+            raise growth_access.refuse(ctx, who.id, f"rotations of {who.username}")
     with ctx.db.read() as s:
         query = select(RotationRow).order_by(RotationRow.starts_on.desc())
         if person:
-            who = person_row(s, person)
-            if not _may_see(ctx, who):
-                raise PermissionDenied(
-                    f"{who.username}'s rotations are theirs and their manager's",
-                    hint="ask them",
-                )
             query = query.where(RotationRow.person_id == who.id)
         elif not allowed(ctx.actor, Action.RUN_PROGRAMMES):
             query = query.where(RotationRow.person_id == ctx.actor.id)
