@@ -199,3 +199,33 @@ def test_paging_visits_every_run_once_in_order(ctx: Context, order: str) -> None
         if cursor is None:
             break
     assert seen == want
+
+
+def test_the_migration_fills_the_summary_from_points_already_stored(
+    ctx: Context, grove_runtime: Any
+) -> None:
+    """Runs logged before 0008 (here: the summary emptied and 0008 undone and redone) are
+    found by their latest values, NaN included, the same as runs logged after it."""
+    from alembic import command
+    from sqlalchemy import delete
+
+    from mlgrove.store import schema
+    from mlgrove.store.models.run_summaries import RunLatestMetricRow
+
+    old = make_run(ctx, "old", {"acc": 0.5}, status=RunStatus.RUNNING)
+    now = tracking.utcnow()
+    batch = [MetricPoint("acc", 0.97, 1, now), MetricPoint("loss", math.nan, 1, now)]
+    tracking.log_metrics_batch(ctx, old, batch)
+    with grove_runtime.db.write() as s:
+        s.execute(delete(RunLatestMetricRow))
+    assert names(ctx, "metrics.acc > 0.9") == []
+    cfg = schema._config()
+    with grove_runtime.db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0007")
+    schema.upgrade(grove_runtime.db)
+    (found,) = run_queries.search(ctx, PROJECT, "metrics.acc > 0.9").runs
+    assert found.name == "old"
+    assert found.metrics["acc"] == 0.97
+    assert math.isnan(found.metrics["loss"])
+    assert names(ctx, order="metrics.loss") == ["old"]  # NaN: a run without a value
