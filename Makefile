@@ -7,12 +7,13 @@ PIP := $(BIN)/python -m pip
 PIP_FLAGS ?= --quiet --disable-pip-version-check
 SCALE ?= small
 
-.PHONY: demo test lint typecheck pytest bench serve clean help
+.PHONY: demo test lint typecheck pytest bench serve clean help docs
 
 help:
 	@echo "make demo   - set up .venv and run the demo (SQLite + local object store)"
 	@echo "make test   - set up .venv with test extras; run ruff, mypy and pytest"
 	@echo "make bench  - run the side-by-side benchmarks (SCALE=small|full)"
+	@echo "make docs   - regenerate the REST API reference (docs/reference/openapi.json)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +45,10 @@ test: lint typecheck pytest
 
 bench: $(VENV)/.stamp-test
 	$(BIN)/python -m benchmarks --scale $(SCALE)
+
+# The generated REST API reference; tests/unit/test_api_reference.py fails when it is stale.
+docs: $(VENV)/.stamp-base
+	$(BIN)/python -m mlgrove.server.openapi_dump docs/reference/openapi.json
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache grove-demo
