@@ -242,6 +242,9 @@ def test_run_page_shows_what_went_in_and_came_out(
     assert f'href="/data/{PROJECT}/parts/v1"' in doc
     assert rows(doc, "artifacts")[0][:2] == ["model.bin", "7 B"]
     assert 'href="/models/defect-finder/clf"' in doc  # the model version made from it
+    download = re.search(r'<a href="([^"]+)" download>model.bin</a>', doc)
+    assert download
+    assert as_bo.get(html.unescape(download.group(1))).content == b"weights"
     charts = re.findall(r'data-chart-url="([^"]+)"', doc)
     assert [html.unescape(c) for c in charts] == [
         f"/runs/{runs['wider']}/metrics.json?key=acc",
