@@ -145,9 +145,8 @@ def runs(
     except InvalidInput as exc:
         status = 400
         page_data["error"] = exc
+        # The form keeps what was typed, so it can be corrected where it stands.
         result = RunPage([], None, parse_order(None))
-        if "cursor" not in str(exc) and "filter" not in str(exc):
-            page_data["order_text"] = ""
     sort = result.order
     params = _columns(result.runs, "params", PARAM_COLUMNS)
     metrics = _columns(result.runs, "metrics", METRIC_COLUMNS)
