@@ -255,3 +255,35 @@ def test_evidence_and_team_activity_come_from_real_work(
         growth_feedback.give_feedback(
             ctx(f, world, "bo"), "eli", technical="ok", about="review-queue:nope"
         )
+
+
+def test_mentoring_given_and_design_reviews_presented_are_evidence(
+    grove_factories: Factories, world: dict[str, Any]
+) -> None:
+    from datetime import UTC, datetime
+
+    from mlgrove.services import design_reviews, mentorship
+
+    f = grove_factories
+    bo, eli = ctx(f, world, "bo"), ctx(f, world, "eli")
+    mentorship.offer(bo, ["modelling"], 2)
+    mentorship.set_goals(eli, ["modelling"])
+    pair = mentorship.approve(ctx(f, world, "max"), [("bo", "eli")])[0]
+    mentorship.log_session(bo, pair.id, 45)
+    review = design_reviews.schedule_review(
+        bo, "Churn features v2", datetime(2026, 12, 4, 15, tzinfo=UTC), team="Vision"
+    )
+    labels = {(i.kind.value, i.label) for i in growth_plans.work_items(bo)}
+    assert ("mentoring", "mentored eli: 1 sessions, 45 minutes") in labels
+    assert ("design-review", "presented design-review 'Churn features v2'") in labels
+    assert not any(
+        k in {"mentoring", "design-review"}
+        for k, _ in {(i.kind.value, i.label) for i in growth_plans.work_items(eli)}
+    )
+
+    fb = growth_feedback.give_feedback(
+        eli, "bo", collaboration="clear talk", about=f"design-review:{review.id}"
+    )
+    assert fb.about_kind.value == "design-review"
+    with pytest.raises(NotFound):
+        growth_feedback.give_feedback(eli, "bo", technical="x", about="design-review:9999")

@@ -41,7 +41,7 @@ _GROVE_REF = {
     "dataset": (WorkKind.DATASET_VERSION, re.compile(r"^dataset:([^@\s]+)@v(\d+)$")),
     "model": (WorkKind.MODEL_VERSION, re.compile(r"^model:([^@\s]+)@v(\d+)$")),
     "review-queue": (WorkKind.REVIEW_QUEUE, re.compile(r"^review-queue:(\S+)$")),
-    "design-review": (WorkKind.DESIGN_REVIEW, re.compile(r"^design-review:(\S+)$")),
+    "design-review": (WorkKind.DESIGN_REVIEW, re.compile(r"^design-review:(\d+)$")),
 }
 _PR_PATH = re.compile(r"/(pull|pulls|merge_requests|pull-requests)/\d+")
 
@@ -174,6 +174,8 @@ class EvidenceKind(enum.StrEnum):
     MODEL_VERSION = "model-version"
     PIPELINE = "pipeline"
     REVIEWS = "reviews"  # the verdicts one gave in one review queue
+    DESIGN_REVIEW = "design-review"  # a design review or presentation one gave
+    MENTORING = "mentoring"  # a mentorship pair in which one is the mentor
     FEEDBACK = "feedback"
 
 

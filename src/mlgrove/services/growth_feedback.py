@@ -30,6 +30,7 @@ from mlgrove.store.models import (
     RunRow,
 )
 from mlgrove.store.models.growth import GrowthFeedbackRequestRow, GrowthFeedbackRow
+from mlgrove.store.models.growth_programs import DesignReviewRow
 from mlgrove.store.models.review import ReviewQueueRow
 
 #: Most peers one request may name (a request is a question to people, not a broadcast).
@@ -53,6 +54,8 @@ def check_work(session: Session, about: str) -> WorkKind:
     exists = True
     if kind is WorkKind.RUN:
         exists = session.get(RunRow, int(about.split(":", 1)[1])) is not None
+    elif kind is WorkKind.DESIGN_REVIEW:
+        exists = session.get(DesignReviewRow, int(about.split(":", 1)[1])) is not None
     elif kind is WorkKind.REVIEW_QUEUE:
         name = about.split(":", 1)[1]
         query = select(ReviewQueueRow.id).where(ReviewQueueRow.name == name)

@@ -35,6 +35,11 @@ from mlgrove.store.models.growth import (
     GrowthNoteRow,
     GrowthPlanRow,
 )
+from mlgrove.store.models.growth_programs import (
+    DesignReviewRow,
+    MentorSessionRow,
+    MentorshipRow,
+)
 from mlgrove.store.models.pipelines import PipelineRow
 from mlgrove.store.models.review import ReviewerRow, ReviewQueueRow, ReviewVerdictRow
 
@@ -239,6 +244,29 @@ def work_items(ctx: Context, *, limit: int = 200) -> list[WorkItem]:
         ):
             label = f"{verdicts} verdicts in review queue {queue.name}"
             items.append(WorkItem(EvidenceKind.REVIEWS, queue.id, label, last))
+        for dr in s.scalars(
+            select(DesignReviewRow)
+            .where(DesignReviewRow.presenter_id == me.id)
+            .order_by(DesignReviewRow.id.desc())
+            .limit(limit)
+        ):
+            label = f"presented {dr.kind} '{dr.title}'"
+            items.append(WorkItem(EvidenceKind.DESIGN_REVIEW, dr.id, label[:300], dr.scheduled_at))
+        for pair, mentee, sessions, minutes in s.execute(
+            select(
+                MentorshipRow,
+                PersonRow,
+                func.count(MentorSessionRow.id),
+                func.coalesce(func.sum(MentorSessionRow.minutes), 0),
+            )
+            .join(PersonRow, PersonRow.id == MentorshipRow.mentee_id)
+            .outerjoin(MentorSessionRow, MentorSessionRow.pair_id == MentorshipRow.id)
+            .where(MentorshipRow.mentor_id == me.id)
+            .group_by(MentorshipRow.id, PersonRow.id)
+            .limit(limit)
+        ):
+            label = f"mentored {mentee.display_name}: {sessions} sessions, {minutes} minutes"
+            items.append(WorkItem(EvidenceKind.MENTORING, pair.id, label[:300], pair.started_at))
         for fb, giver in s.execute(
             select(GrowthFeedbackRow, PersonRow)
             .join(PersonRow, PersonRow.id == GrowthFeedbackRow.giver_id)
