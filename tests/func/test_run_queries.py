@@ -229,3 +229,24 @@ def test_the_migration_fills_the_summary_from_points_already_stored(
     assert found.metrics["acc"] == 0.97
     assert math.isnan(found.metrics["loss"])
     assert names(ctx, order="metrics.loss") == ["old"]  # NaN: a run without a value
+
+
+def test_chart_series_downsample_keeps_extremes_and_survives_nan_stretches(ctx: Context) -> None:
+    run = tracking.start_run(ctx, PROJECT, "chart")
+    now = tracking.utcnow()
+    values = [math.sin(i / 50) for i in range(3000)]
+    values[100:900] = [math.nan] * 800  # whole buckets of NaN
+    values[2000] = math.inf
+    values[2500] = 7.5
+    points = [MetricPoint("x", v, i, now) for i, v in enumerate(values)]
+    tracking.log_metrics_batch(ctx, run.id, points)
+    full = run_queries.metric_series(ctx, run.id, "x")
+    assert (full.total, len(full.steps), full.non_finite) == (3000, 3000, 801)
+    assert not full.downsampled
+    small = run_queries.metric_series(ctx, run.id, "x", max_points=100)
+    assert small.downsampled
+    assert len(small.steps) <= 100
+    assert small.steps == sorted(small.steps)
+    finite = [v for v in small.values if v is not None]
+    assert max(finite) == 7.5
+    assert min(finite) == pytest.approx(-1.0, abs=1e-3)
