@@ -19,7 +19,17 @@ from mlgrove.services import people, sessions
 from mlgrove.services.context import Runtime
 from mlgrove.testing.factories import DEFAULT_PASSWORD, Factories
 
-NAV_PAGES = ["/data", "/runs", "/models", "/pipelines", "/review", "/team", "/people", "/growth"]
+NAV_PAGES = [
+    "/data",
+    "/runs",
+    "/models",
+    "/pipelines",
+    "/review",
+    "/team",
+    "/people",
+    "/growth",
+    "/programs",
+]
 SECTION_HEADINGS = {
     "/data": "Data",
     "/runs": "Runs",
