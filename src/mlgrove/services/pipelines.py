@@ -1,5 +1,8 @@
 """Pipelines: register them, run them, explain their status, list their history.
 
+``pipeline_sync.py`` keeps a pipeline's record and rules in step with its definition;
+``pipeline_runs.py`` records runs as they go.
+
 A run is recorded as it goes: the pipeline run row first (status ``running``), each
 successful step's output in the shared cache as soon as it exists (so a crash or a
 failure later loses nothing that succeeded), then the step runs and the outcome in one
@@ -14,19 +17,16 @@ import socket
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mlgrove.domain.authz import Action
-from mlgrove.domain.clock import utcnow
 from mlgrove.errors import NotFound
 from mlgrove.pipelines import engine
-from mlgrove.pipelines.engine import StepResult
 from mlgrove.pipelines.executors import open_executor
-from mlgrove.pipelines.fingerprint import Fingerprint, plain
+from mlgrove.pipelines.fingerprint import Fingerprint
 from mlgrove.pipelines.graph import Pipeline, load
-from mlgrove.services import audit, lineage
-from mlgrove.services import datasets as ds_service
+from mlgrove.services import lineage
 from mlgrove.services.context import Context
 from mlgrove.services.pipeline_backend import WorkspaceBackend
 from mlgrove.services.pipeline_records import (
@@ -38,7 +38,15 @@ from mlgrove.services.pipeline_records import (
     pipeline_info,
     run_info,
 )
-from mlgrove.store.models import DatasetRow, DatasetVersionRow, ProjectRow
+from mlgrove.services.pipeline_runs import (
+    StepLog,
+    engine_params,
+    finish,
+    reap_dead_runs,
+    step_rows,
+)
+from mlgrove.services.pipeline_sync import sync
+from mlgrove.store.models import ProjectRow
 from mlgrove.store.models.pipelines import (
     PipelineDecisionRow,
     PipelineRow,
@@ -50,98 +58,6 @@ from mlgrove.store.models.pipelines import (
 
 def pipeline_node(run_id: int) -> tuple[str, str]:
     return ("pipeline_run", str(run_id))
-
-
-def _shape(p: Pipeline) -> list[dict[str, Any]]:
-    return [
-        {
-            "name": n,
-            "upstream": p.upstream[n],
-            "datasets": {k: v.label for k, v in p.by_name[n].datasets.items()},
-            "params": sorted(
-                k
-                for k in p.by_name[n].defaults
-                if k not in p.by_name and k not in p.by_name[n].datasets
-            ),
-        }
-        for n in p.order
-    ]
-
-
-def _latest_number(s: Session, project_id: int, dataset: str) -> int | None:
-    ds = ds_service.find_dataset_row(s, project_id, dataset)
-    if ds is None:
-        return None
-    latest = ds_service.latest_version_row(s, ds.id)
-    return latest.number if latest else None
-
-
-def sync(s: Session, ctx: Context, p: Pipeline, project: str | None) -> PipelineRow:
-    """Create or update the pipeline's row and its retrain rules from its definition.
-
-    A rule that is still declared keeps its state; a new dataset rule starts watching
-    from the dataset's current latest version (it retrains on what comes next).
-    """
-    proj = ds_service.resolve_project(s, ctx, project, create=True)
-    row = s.scalar(select(PipelineRow).where(PipelineRow.name == p.name))
-    promotion = (
-        {
-            "metric": p.promotion.metric,
-            "margin": p.promotion.margin,
-            "higher_is_better": p.promotion.higher_is_better,
-        }
-        if p.promotion
-        else None
-    )
-    if row is None:
-        row = PipelineRow(project_id=proj.id, name=p.name, created_by=ctx.actor_label)
-        s.add(row)
-        audit.record(s, ctx.actor_label, "pipeline.register", f"pipeline:{p.name}", p.path or "")
-    row.project_id = proj.id
-    row.path = p.path or row.path or ""
-    row.description = p.description
-    row.steps = _shape(p)
-    row.promotion = promotion
-    row.updated_at = utcnow()
-    s.flush()
-    existing = {
-        (r.kind, tuple(sorted(r.spec.items()))): r
-        for r in s.scalars(select(PipelineRuleRow).where(PipelineRuleRow.pipeline_id == row.id))
-    }
-    declared = set()
-    for rule in p.retrain:
-        spec = {
-            k: v
-            for k, v in {
-                "dataset": rule.dataset,
-                "min_added_rows": rule.min_added_rows,
-                "min_changed_pct": rule.min_changed_pct,
-                "split_changed": rule.split_changed,
-                "cron": rule.cron,
-            }.items()
-            if v is not None
-        }
-        ident = (rule.kind, tuple(sorted(spec.items())))
-        declared.add(ident)
-        if ident in existing:
-            continue
-        baseline = _latest_number(s, proj.id, rule.dataset) if rule.dataset else None
-        s.add(
-            PipelineRuleRow(
-                pipeline_id=row.id,
-                kind=rule.kind,
-                spec=spec,
-                description=rule.describe(),
-                trained_version=baseline,
-                seen_version=baseline,
-                last_fired_at=utcnow() if rule.kind == "schedule" else None,
-            )
-        )
-    gone = [r.id for ident, r in existing.items() if ident not in declared]
-    if gone:
-        s.execute(delete(PipelineRuleRow).where(PipelineRuleRow.id.in_(gone)))
-    s.flush()
-    return row
 
 
 def register(ctx: Context, path: str, *, project: str | None = None) -> PipelineInfo:
@@ -177,24 +93,9 @@ def _info(s: Session, row: PipelineRow) -> PipelineInfo:
         .order_by(PipelineRunRow.id.desc())
         .limit(1)
     )
-    last_info = run_info(last, row.name, _step_rows(s, last.id)) if last else None
+    last_info = run_info(last, row.name, step_rows(s, last.id)) if last else None
     project = s.get_one(ProjectRow, row.project_id).name
     return pipeline_info(row, project, rules, last_info)
-
-
-def _step_rows(s: Session, run_id: int) -> list[PipelineStepRunRow]:
-    """A run's steps in the pipeline's order (they are written in the order they end)."""
-    rows = list(
-        s.scalars(
-            select(PipelineStepRunRow)
-            .where(PipelineStepRunRow.run_id == run_id)
-            .order_by(PipelineStepRunRow.id)
-        )
-    )
-    run = s.get_one(PipelineRunRow, run_id)
-    shape = s.get_one(PipelineRow, run.pipeline_id).steps
-    position = {step["name"]: i for i, step in enumerate(shape)}
-    return sorted(rows, key=lambda r: position.get(r.step, len(position)))
 
 
 def last_fingerprints(s: Session, pipeline_id: int) -> dict[str, Fingerprint]:
@@ -329,7 +230,7 @@ def run(
                     actor=ctx.actor_label,
                 )
             )
-        log = _StepLog(ctx, run_id)
+        log = StepLog(ctx, run_id)
         try:
             results = engine.execute(
                 p,
@@ -342,138 +243,15 @@ def run(
                 on_event=log,
             )
         except BaseException as exc:
-            _finish(ctx, run_id, log, error=f"the run stopped: {type(exc).__name__}: {exc}")
+            finish(ctx, run_id, log, error=f"the run stopped: {type(exc).__name__}: {exc}")
             raise
     made = pipeline_outputs.record(ctx, p, run_id, project_name, results, pins)
-    info = _finish(ctx, run_id, log, tracking_run_id=made.tracking_run_id)
+    info = finish(ctx, run_id, log, tracking_run_id=made.tracking_run_id)
     for model_version, test_set in made.models:
         retrain.consider_promotion(
             ctx, p, pipeline_id, run_id, model_version, test_set, project_name
         )
     return info
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # it exists, under another user
-        return True
-    return True
-
-
-def reap_dead_runs(ctx: Context) -> list[int]:
-    """Mark ``failed`` the runs still ``running`` whose process on this host is gone
-    (killed, out of memory, power loss): their finished steps stay recorded and cached.
-    Runs on other hosts are left alone: only their own host can tell."""
-    host = socket.gethostname()[:255]
-    with ctx.db.read() as s:
-        running = s.execute(
-            select(PipelineRunRow.id, PipelineRunRow.pid).where(
-                PipelineRunRow.status == "running", PipelineRunRow.host == host
-            )
-        ).all()
-    dead = [run_id for run_id, pid in running if pid is not None and not _alive(pid)]
-    if not dead:
-        return []
-    with ctx.db.write() as s:
-        for run_id in dead:
-            row = s.get_one(PipelineRunRow, run_id)
-            if row.status != "running":
-                continue
-            row.status = "failed"
-            row.ended_at = utcnow()
-            row.error = f"the process running it (pid {row.pid} on {host}) stopped before it ended"
-            row.steps_failed = sum(
-                1
-                for status in s.scalars(
-                    select(PipelineStepRunRow.status).where(PipelineStepRunRow.run_id == run_id)
-                )
-                if status == "failed"
-            )
-    return dead
-
-
-def engine_params(given: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: plain(v) for k, v in given.items()}
-
-
-def _step_row(run_id: int, r: StepResult) -> dict[str, Any]:
-    fp = r.fingerprint
-    return {
-        "run_id": run_id,
-        "step": r.step,
-        "status": r.status,
-        "cache_key": fp.key if fp else None,
-        "code_hash": fp.code if fp else None,
-        "input_addresses": dict(fp.inputs) if fp else {},
-        "params": dict(fp.params) if fp else {},
-        "env_hash": fp.env if fp else None,
-        "output_address": r.output,
-        "attempts": r.attempts,
-        "seconds": r.seconds,
-        "error": r.error or None,
-        "traceback": r.traceback or None,
-    }
-
-
-class _StepLog:
-    """Step results, recorded as they come: a step that ran is written at once (a long
-    run shows its progress, and a run that dies keeps what it did); cache hits and skips
-    wait for the next write, so a cached run writes all its steps in one INSERT."""
-
-    def __init__(self, ctx: Context, run_id: int) -> None:
-        self.ctx = ctx
-        self.run_id = run_id
-        self.pending: list[StepResult] = []
-        self.seen: dict[str, StepResult] = {}
-
-    def __call__(self, result: StepResult) -> None:
-        self.pending.append(result)
-        self.seen[result.step] = result
-        if result.status in ("succeeded", "failed"):
-            with self.ctx.db.write() as s:
-                self.flush(s)
-
-    def flush(self, s: Session) -> None:
-        if self.pending:
-            s.execute(insert(PipelineStepRunRow), [_step_row(self.run_id, r) for r in self.pending])
-            self.pending = []
-
-
-def _finish(
-    ctx: Context,
-    run_id: int,
-    log: _StepLog,
-    *,
-    error: str | None = None,
-    tracking_run_id: int | None = None,
-) -> PipelineRunInfo:
-    results = log.seen
-    failed = [r for r in results.values() if r.status == "failed"]
-    with ctx.db.write() as s:
-        rrow = s.get_one(PipelineRunRow, run_id)
-        log.flush(s)
-        rrow.steps_cached = sum(r.status == "cached" for r in results.values())
-        rrow.steps_failed = len(failed)
-        rrow.tracking_run_id = tracking_run_id
-        rrow.ended_at = utcnow()
-        if error or failed:
-            rrow.status = "failed"
-            rrow.error = error or failed[0].error
-        else:
-            rrow.status = "succeeded"
-        prow = s.get_one(PipelineRow, rrow.pipeline_id)
-        audit.record(
-            s,
-            ctx.actor_label,
-            "pipeline.run",
-            f"pipeline_run:{run_id}",
-            f"{prow.name}: {rrow.status}, {rrow.steps_cached}/{rrow.steps_total} cached",
-        )
-        s.flush()
-        return run_info(rrow, prow.name, _step_rows(s, run_id))
 
 
 # -- reading ---------------------------------------------------------------------------
@@ -515,7 +293,7 @@ def get_run(ctx: Context, run_id: int) -> PipelineRunInfo:
                 f"no pipeline run {run_id}", hint="`mlgrove pipeline show NAME` lists runs"
             )
         prow = s.get_one(PipelineRow, rrow.pipeline_id)
-        return run_info(rrow, prow.name, _step_rows(s, run_id))
+        return run_info(rrow, prow.name, step_rows(s, run_id))
 
 
 def decisions(ctx: Context, name: str, *, limit: int = 100) -> list[DecisionInfo]:
@@ -532,6 +310,17 @@ def decisions(ctx: Context, name: str, *, limit: int = 100) -> list[DecisionInfo
         return [decision_info(r, row.name) for r in rows]
 
 
-def dataset_label(s: Session, version_id: int) -> str:
-    v = s.get_one(DatasetVersionRow, version_id)
-    return f"{s.get_one(DatasetRow, v.dataset_id).name}/v{v.number}"
+__all__ = [
+    "decisions",
+    "get_pipeline",
+    "get_run",
+    "last_fingerprints",
+    "list_pipelines",
+    "list_runs",
+    "pipeline_node",
+    "reap_dead_runs",
+    "register",
+    "run",
+    "status",
+    "sync",
+]
