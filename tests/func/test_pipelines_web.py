@@ -199,3 +199,33 @@ def test_the_pipeline_page_shows_the_dag_runs_cache_hits_and_why_it_ran(
     expect(page.get_by_test_id("run-status")).to_have_text("failed")
     expect(page.get_by_test_id("traceback-train")).to_contain_text('raise ValueError("label')
     assert errors == []
+
+
+def test_only_people_who_may_run_pipelines_see_run_now(
+    world: dict[str, Any], grove_live_server: str
+) -> None:
+    import re
+
+    def page_as(username: str) -> str:
+        with httpx.Client(base_url=grove_live_server, timeout=30) as web:
+            form = web.get("/login")
+            found = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+            assert found
+            web.post(
+                "/login",
+                data={
+                    "csrf_token": found.group(1),
+                    "username": username,
+                    "password": DEFAULT_PASSWORD,
+                    "next": "/pipelines/triage",
+                },
+                follow_redirects=True,
+            )
+            page = web.get("/pipelines/triage")
+            assert page.status_code == 200
+            return page.text
+
+    assert "Run now" in page_as("bo")
+    reviewer_sees = page_as("cy")
+    assert "Run now" not in reviewer_sees
+    assert "Why did it run?" in reviewer_sees

@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from mlgrove.domain.authz import Action, allowed
 from mlgrove.server.deps import context
 from mlgrove.server.web import charts
 from mlgrove.server.web.formatting import urlpart
@@ -75,6 +76,7 @@ def pipeline_page(request: Request, name: str, ctx: Context = Depends(context)) 
             "p": p,
             "graph": _dag(p, p.last_run),
             "states": {s.step: s for s in p.last_run.steps} if p.last_run else {},
+            "can_run": allowed(ctx.actor, Action.WRITE_DATA),
             "runs": pipelines.list_runs(ctx, name, limit=50),
             "decisions": pipelines.decisions(ctx, name, limit=100),
             "pipeline_url": pipeline_url,
