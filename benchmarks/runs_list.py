@@ -3,8 +3,9 @@
 A project holds N runs (small: 10k, full: 100k), each with params (lr, depth, optimizer),
 a team tag, three metrics (acc, loss, f1; one run in ten has no f1) and a status. The
 runs and their metric points are bulk-inserted (the rows ``start_run`` and
-``log_metrics_batch`` write), and the latest-value summary is filled by the same SQL the
-0008 migration uses, so the tables are what a real history leaves behind.
+``log_metrics_batch`` write), and the search summaries (latest metric values, params and
+tags as rows) are filled by migration 0008 itself, undone and redone over those rows, so
+the tables are what a real history leaves behind.
 
 A server (``create_app``, uvicorn, a separate process) answers a client on loopback; each
 query below is asked ``REQUESTS`` times after ``WARMUP`` untimed asks, and we report the
@@ -205,20 +206,16 @@ def build(url: str, runs: int, seed: int = 7) -> dict[str, Any]:
                         {"run_id": run_id, "key": key, "step": 0, "value": value, "timestamp": base}
                     )
             s.execute(insert(MetricRow), points)
-    # The summary, as migration 0008 fills it from existing points.
-    import mlgrove.store
+    # The summaries, filled from those rows by migration 0008 itself (undone and redone).
+    from alembic import command
 
-    migration = Path(mlgrove.store.__file__).parent / "migrations/versions/0008_run_summaries.py"
-    backfill = re.search(r'f"""(.*?)"""', migration.read_text(), re.S)
-    assert backfill
-    nan_to_null = (
-        "CASE WHEN m.value = 'NaN'::float8 THEN NULL ELSE m.value END"
-        if url.startswith("postgresql")
-        else "m.value"
-    )
-    with runtime.db.write() as s:
-        s.execute(text(backfill.group(1).replace("{nan_to_null}", nan_to_null)))
-        if url.startswith("postgresql"):
+    cfg = schema._config()
+    with runtime.db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0007")
+    schema.upgrade(runtime.db)
+    if url.startswith("postgresql"):
+        with runtime.db.write() as s:
             s.execute(text("ANALYZE"))
     if url.startswith("sqlite"):
         with runtime.db.engine.connect() as conn:

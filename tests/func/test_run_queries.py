@@ -250,3 +250,16 @@ def test_chart_series_downsample_keeps_extremes_and_survives_nan_stretches(ctx: 
     finite = [v for v in small.values if v is not None]
     assert max(finite) == 7.5
     assert min(finite) == pytest.approx(-1.0, abs=1e-3)
+
+
+def test_long_param_values_match_exactly_and_tags_follow_their_changes(ctx: Context) -> None:
+    long_a, long_b = "x" * 250 + "a", "x" * 250 + "b"
+    a = make_run(ctx, "a", params={"prompt": long_a}, tags={"team": "x"})
+    make_run(ctx, "b", params={"prompt": long_b}, tags={"team": "x"})
+    make_run(ctx, "c", params={"prompt": "x" * 200}, tags={"team": "y"})
+    assert names(ctx, f"params.prompt = {long_a}") == ["a"]
+    assert names(ctx, f"params.prompt != {long_a}", "name") == ["b", "c"]
+    assert names(ctx, f"params.prompt = {'x' * 200}") == ["c"]
+    tracking.set_tags(ctx, a, {"team": "y"})  # tags stay editable after a run ends
+    assert names(ctx, "tags.team = y", "name") == ["a", "c"]
+    assert names(ctx, "tags.team = x") == ["b"]

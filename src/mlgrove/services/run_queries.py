@@ -16,7 +16,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, literal, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, literal, or_, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
@@ -37,13 +37,14 @@ from mlgrove.services import datasets as ds_service
 from mlgrove.services import tracking
 from mlgrove.services.context import Context
 from mlgrove.store.models import RunRow
-from mlgrove.store.models.run_summaries import RunLatestMetricRow
+from mlgrove.store.models.run_summaries import TEXT_PREFIX, RunLatestMetricRow, RunTextRow
 
-__all__ = ["MAX_LIMIT", "latest_values", "record_latest", "search"]
+__all__ = ["MAX_LIMIT", "latest_values", "record_latest", "record_texts", "search"]
 
 MAX_LIMIT = 1000
 UPSERT_ROWS = 500
 KEY = ["run_id", "key"]
+TEXT_KEY = ["run_id", "kind", "key"]
 
 
 # -- keeping the summary current -----------------------------------------------------------
@@ -82,6 +83,36 @@ def record_latest(session: Session, run: RunRow, points: Sequence[MetricPoint]) 
                 lite.on_conflict_do_update(
                     index_elements=KEY,
                     set_={"value": lite.excluded.value, "step": lite.excluded.step},
+                )
+            )
+
+
+def record_texts(session: Session, run: RunRow, kind: str, values: dict[str, str]) -> None:
+    """Make the run's params or tags (``kind`` "param" or "tag") searchable: the caller's
+    transaction, after it changed them; a changed value replaces the old one."""
+    rows = [
+        {
+            "run_id": run.id,
+            "kind": kind,
+            "key": k,
+            "project_id": run.project_id,
+            "value": v[:TEXT_PREFIX],
+        }
+        for k, v in values.items()
+    ]
+    postgres = session.get_bind().dialect.name == "postgresql"
+    for i in range(0, len(rows), UPSERT_ROWS):
+        chunk = rows[i : i + UPSERT_ROWS]
+        if postgres:
+            pg = postgresql.insert(RunTextRow).values(chunk)
+            session.execute(
+                pg.on_conflict_do_update(index_elements=TEXT_KEY, set_={"value": pg.excluded.value})
+            )
+        else:
+            lite = sqlite.insert(RunTextRow).values(chunk)
+            session.execute(
+                lite.on_conflict_do_update(
+                    index_elements=TEXT_KEY, set_={"value": lite.excluded.value}
                 )
             )
 
@@ -132,20 +163,37 @@ def _text_column(f: Field) -> Any:
 
 def _filtered(
     query: Select[Any], flt: RunFilter, project_id: int
-) -> tuple[Select[Any], dict[str, Any]]:
-    """The query narrowed by every clause, and the summary join made for each metric."""
-    joined: dict[str, Any] = {}
+) -> tuple[Select[Any], dict[tuple[str, str], Any]]:
+    """The query narrowed by every clause, and the summary join made for each metric,
+    param and tag named (by (kind, key)), so a sort on one of them can reuse it."""
+    joined: dict[tuple[str, str], Any] = {}
     for clause in flt.clauses:
         f = clause.field
-        if f.kind == "metric":
-            if f.key not in joined:
-                joined[f.key] = aliased(RunLatestMetricRow)
-                query = query.join(joined[f.key], _summary_of(joined[f.key], f.key, project_id))
-            # A NaN (NULL) value fails every comparison, != included: it equals nothing.
-            query = query.where(_compare(joined[f.key].value, clause.op, clause.value))
-        else:
+        if f.kind == "attribute":
             query = query.where(_compare(_text_column(f), clause.op, clause.value))
+            continue
+        if (f.kind, f.key) not in joined:
+            t = aliased(RunLatestMetricRow if f.kind == "metric" else RunTextRow)
+            joined[(f.kind, f.key)] = t
+            query = query.join(t, _summary_of(t, f, project_id))
+        t = joined[(f.kind, f.key)]
+        if f.kind == "metric":
+            # A NaN (NULL) value fails every comparison, != included: it equals nothing.
+            query = query.where(_compare(t.value, clause.op, clause.value))
+        else:
+            query = query.where(_text_clause(t, f, clause.op, str(clause.value)))
     return query, joined
+
+
+def _text_clause(t: Any, f: Field, op: str, value: str) -> ColumnElement[bool]:
+    """``=`` or ``!=`` on a param or tag through its indexed prefix. A value shorter than
+    the prefix decides on the prefix alone (a longer stored value has a longer prefix);
+    a longer one is confirmed against the run's JSON."""
+    prefix = value[:TEXT_PREFIX]
+    if len(value) < TEXT_PREFIX:
+        return _compare(t.value, op, prefix)
+    exact = _compare(_text_column(f), op, value)
+    return and_(t.value == prefix, exact) if op == "=" else or_(t.value != prefix, exact)
 
 
 def _extra_clauses(
@@ -204,10 +252,11 @@ def _with_metrics(run: Run, metrics: dict[str, float]) -> Run:
     return dataclasses.replace(run, metrics=metrics)
 
 
-def _summary_of(m: Any, key: str, project_id: int) -> ColumnElement[bool]:
+def _summary_of(t: Any, f: Field, project_id: int) -> ColumnElement[bool]:
     # The project condition is implied by the run's, but stated so the planner can walk
-    # the (project_id, key, value) index in order instead of sorting every run.
-    return and_(m.run_id == RunRow.id, m.key == key, m.project_id == project_id)
+    # the (project_id, [kind,] key, value) index in order instead of sorting every run.
+    cond = and_(t.run_id == RunRow.id, t.key == f.key, t.project_id == project_id)
+    return cond if f.kind == "metric" else and_(cond, t.kind == f.kind)
 
 
 def _page(
@@ -217,31 +266,29 @@ def _page(
     after: Any,
     want: int,
     project_id: int,
-    joined: dict[str, Any],
+    joined: dict[tuple[str, str], Any],
 ) -> list[tuple[int, Any]]:
     """Up to ``want`` (run id, sort value) pairs after the cursor: first the runs that have
     a value to sort by, in order, then (while the page has room) those that have none."""
     f, desc = order.field, order.descending
     none: Select[Any] | None
-    if f.kind == "metric" and f.key in joined:
-        # Filtered on this metric already: every match has a value; sort on that join.
-        m = joined[f.key]
+    if f.kind != "attribute" and (f.kind, f.key) in joined:
+        # Filtered on this field already: every match has a value; sort on that join.
+        t = joined[(f.kind, f.key)]
         have, none = base, None
-        column: Any = m.value
-        tiebreak: Any = m.run_id
-    elif f.kind == "metric":
-        m = aliased(RunLatestMetricRow)
-        have = base.join(m, _summary_of(m, f.key, project_id)).where(m.value.is_not(None))
-        none = base.outerjoin(m, _summary_of(m, f.key, project_id)).where(m.value.is_(None))
-        column = m.value
-        tiebreak = m.run_id
+        column: Any = t.value
+        tiebreak: Any = t.run_id
+    elif f.kind != "attribute":
+        t = aliased(RunLatestMetricRow if f.kind == "metric" else RunTextRow)
+        have = base.join(t, _summary_of(t, f, project_id)).where(t.value.is_not(None))
+        # Runs without the field (or, for a metric, whose latest value is NaN).
+        none = base.outerjoin(t, _summary_of(t, f, project_id)).where(t.value.is_(None))
+        column = t.value
+        tiebreak = t.run_id
     else:
         column = _text_column(f)
         tiebreak = RunRow.id
-        if f.kind == "attribute":  # never empty: one phase
-            have, none = base, None
-        else:
-            have, none = base.where(column.is_not(None)), base.where(column.is_(None))
+        have, none = base, None  # never empty: one phase
     found: list[tuple[int, Any]] = []
     if after is None or after.value is not None:
         query = have.add_columns(column)

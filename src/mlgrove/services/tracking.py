@@ -119,6 +119,9 @@ def start_run(
         s.flush()
         if not row.name:
             row.name = f"run-{row.id}"
+        # Searchable params and tags (run_queries.py), in the same transaction.
+        run_queries.record_texts(s, row, "param", clean_params)
+        run_queries.record_texts(s, row, "tag", clean_tags)
         return run_value(row, proj.name)
 
 
@@ -177,6 +180,7 @@ def log_params(ctx: Context, run_id: int, params: dict[str, Any]) -> Run:
     with ctx.db.write() as s:
         row = _running(s, run_id)
         row.params = _merge(dict(row.params), clean, "param", run_id, overwrite=False)
+        run_queries.record_texts(s, row, "param", clean)
         return run_value(row, _project_name(s, row.project_id))
 
 
@@ -187,6 +191,7 @@ def set_tags(ctx: Context, run_id: int, tags: dict[str, Any]) -> Run:
     with ctx.db.write() as s:
         row = run_row(s, run_id)
         row.tags = _merge(dict(row.tags), clean, "tag", run_id, overwrite=True)
+        run_queries.record_texts(s, row, "tag", clean)
         return run_value(row, _project_name(s, row.project_id))
 
 

@@ -43,3 +43,32 @@ RUNS_BY_START = Index("ix_runs_project_started", RunRow.project_id, RunRow.start
 RUNS_BY_NAME = Index("ix_runs_project_name", RunRow.project_id, RunRow.name, RunRow.id)
 RUNS_BY_AUTHOR = Index("ix_runs_project_author", RunRow.project_id, RunRow.author, RunRow.id)
 RUNS_BY_STATUS = Index("ix_runs_project_status", RunRow.project_id, RunRow.status, RunRow.id)
+
+
+class RunTextRow(Base):
+    """Each run's params and tags as rows, so a clause or sort on one is an index lookup
+    instead of parsing every run's JSON. The value is cut to ``TEXT_PREFIX`` characters
+    (an index entry must stay small); a longer value is matched exactly against the
+    run's own JSON, and sorts by its first ``TEXT_PREFIX`` characters."""
+
+    __tablename__ = "run_summary_texts"
+    __table_args__ = (
+        Index(
+            "ix_run_summary_texts_project_kind_key_value",
+            "project_id",
+            "kind",
+            "key",
+            "value",
+            "run_id",
+        ),
+        {"sqlite_with_rowid": False},
+    )
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(5), primary_key=True)  # "param" or "tag"
+    key: Mapped[str] = mapped_column(String(250), primary_key=True)
+    project_id: Mapped[int] = mapped_column(Integer)
+    value: Mapped[str] = mapped_column(String(200))
+
+
+TEXT_PREFIX = 200

@@ -50,6 +50,28 @@ def upgrade() -> None:
             ["project_id", "key", "value", "run_id"],
             unique=False,
         )
+    op.create_table(
+        "run_summary_texts",
+        sa.Column("run_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=5), nullable=False),
+        sa.Column("key", sa.String(length=250), nullable=False),
+        sa.Column("project_id", sa.Integer(), nullable=False),
+        sa.Column("value", sa.String(length=200), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["run_id"],
+            ["runs.id"],
+            name=op.f("fk_run_summary_texts_run_id_runs"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("run_id", "kind", "key", name=op.f("pk_run_summary_texts")),
+        sqlite_with_rowid=False,
+    )
+    with op.batch_alter_table("run_summary_texts", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_run_summary_texts_project_kind_key_value",
+            ["project_id", "kind", "key", "value", "run_id"],
+            unique=False,
+        )
     with op.batch_alter_table("runs", schema=None) as batch_op:
         for name, column in RUN_SORTS:
             batch_op.create_index(name, ["project_id", column, "id"], unique=False)
@@ -70,6 +92,17 @@ def upgrade() -> None:
         JOIN runs r ON r.id = m.run_id
         """
     )
+    # Params and tags of existing runs, one row each (values cut as the service cuts them).
+    postgres = op.get_bind().dialect.name == "postgresql"
+    for kind, column in (("param", "params"), ("tag", "tags")):
+        each = f"json_each_text(r.{column})" if postgres else f"json_each(r.{column})"
+        op.execute(
+            f"""
+            INSERT INTO run_summary_texts (run_id, kind, key, project_id, value)
+            SELECT r.id, '{kind}', j.key, r.project_id, substr(j.value, 1, 200)
+            FROM runs r, {each} AS j
+            """
+        )
 
 
 def downgrade() -> None:
@@ -79,3 +112,6 @@ def downgrade() -> None:
     with op.batch_alter_table("run_summary_metrics", schema=None) as batch_op:
         batch_op.drop_index("ix_run_summary_metrics_project_key_value")
     op.drop_table("run_summary_metrics")
+    with op.batch_alter_table("run_summary_texts", schema=None) as batch_op:
+        batch_op.drop_index("ix_run_summary_texts_project_kind_key_value")
+    op.drop_table("run_summary_texts")
