@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from mlgrove.domain import ical
-from mlgrove.services import design_reviews, learning, mentorship
+from mlgrove.services import design_reviews, help_requests, learning, mentorship
 from mlgrove.testing.factories import DEFAULT_PASSWORD, Factories
 
 pytestmark = pytest.mark.browser
@@ -254,3 +254,35 @@ def test_a_design_review_across_teams_and_a_rotation_with_its_reflection(
     page.get_by_role("button", name="Save reflection").click()
     expect(page.get_by_test_id("rotation")).to_contain_text("Audio work is mostly data work.")
     assert console_errors == []
+
+
+def test_programme_pages_fit_a_phone_screen(
+    grove_page: Page,
+    grove_live_server: str,
+    world: dict[str, Any],
+    grove_factories: Factories,
+) -> None:
+    page, base = grove_page, grove_live_server
+    ctx = grove_factories.ctx
+    asked = help_requests.ask(ctx(world["jun"]), "a rather long topic " * 5, context="x" * 500)
+    learning.add_event(
+        ctx(world["jun"]),
+        "lunch-and-learn",
+        "Conformal prediction in practice, with many words in the title",
+        datetime.now(UTC) + timedelta(days=2),
+        topic="uncertainty",
+        presenter="jun",
+        location="the big room on the third floor",
+    )
+    mentorship.offer(ctx(world["sam"]), ["evaluation", "data management", "testing"], 2)
+    mentorship.set_goals(ctx(world["jun"]), ["evaluation"])
+    page.set_viewport_size({"width": 390, "height": 800})
+    log_in(page, base, "mia")
+    paths = ["/programs", "/programs/help", f"/programs/help/{asked.id}", "/programs/learning"]
+    paths += ["/programs/mentors", "/programs/designs", "/programs/rotations"]
+    for path in paths:
+        page.goto(f"{base}{path}")
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{path} is {overflow}px wider than the screen"
