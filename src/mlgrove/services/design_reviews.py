@@ -19,8 +19,8 @@ from mlgrove.domain.clock import utcnow
 from mlgrove.domain.designs import (
     Design,
     DesignFeedback,
-    DesignReview,
     DesignMatches,
+    DesignReview,
     ReviewKind,
     SimilarDesign,
     check_url,
