@@ -263,3 +263,15 @@ def test_long_param_values_match_exactly_and_tags_follow_their_changes(ctx: Cont
     tracking.set_tags(ctx, a, {"team": "y"})  # tags stay editable after a run ends
     assert names(ctx, "tags.team = y", "name") == ["a", "c"]
     assert names(ctx, "tags.team = x") == ["b"]
+
+
+def test_rare_and_common_param_values_give_the_same_answers(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for i in range(6):
+        make_run(ctx, f"r{i}", params={"lr": "0.1" if i % 3 else "0.01"}, tags={"t": "x"})
+    for rare in (0, 10):  # every value common, then every value rare
+        monkeypatch.setattr(run_queries, "RARE_RUNS", rare)
+        assert names(ctx, "params.lr = 0.01", "name") == ["r0", "r3"]
+        assert names(ctx, "params.lr = 0.01 and tags.t = x", "name desc") == ["r3", "r0"]
+        assert names(ctx, "params.lr = 0.5") == []

@@ -16,7 +16,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, literal, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
@@ -45,6 +45,8 @@ MAX_LIMIT = 1000
 UPSERT_ROWS = 500
 KEY = ["run_id", "key"]
 TEXT_KEY = ["run_id", "kind", "key"]
+#: A param or tag value fewer runs than this have is looked up from its index entries.
+RARE_RUNS = 2000
 
 
 # -- keeping the summary current -----------------------------------------------------------
@@ -162,7 +164,7 @@ def _text_column(f: Field) -> Any:
 
 
 def _filtered(
-    query: Select[Any], flt: RunFilter, project_id: int
+    s: Session, query: Select[Any], flt: RunFilter, project_id: int
 ) -> tuple[Select[Any], dict[tuple[str, str], Any]]:
     """The query narrowed by every clause, and the summary join made for each metric,
     param and tag named (by (kind, key)), so a sort on one of them can reuse it."""
@@ -171,18 +173,43 @@ def _filtered(
         f = clause.field
         if f.kind == "attribute":
             query = query.where(_compare(_text_column(f), clause.op, clause.value))
-            continue
-        if (f.kind, f.key) not in joined:
-            t = aliased(RunLatestMetricRow if f.kind == "metric" else RunTextRow)
-            joined[(f.kind, f.key)] = t
-            query = query.join(t, _summary_of(t, f, project_id))
-        t = joined[(f.kind, f.key)]
-        if f.kind == "metric":
+        elif f.kind == "metric":
+            if (f.kind, f.key) not in joined:
+                m = aliased(RunLatestMetricRow)
+                joined[(f.kind, f.key)] = m
+                query = query.join(m, _summary_of(m, f, project_id))
             # A NaN (NULL) value fails every comparison, != included: it equals nothing.
-            query = query.where(_compare(t.value, clause.op, clause.value))
+            query = query.where(_compare(joined[(f.kind, f.key)].value, clause.op, clause.value))
         else:
-            query = query.where(_text_clause(t, f, clause.op, str(clause.value)))
+            t = aliased(RunTextRow)
+            match = _text_clause(t, f, clause.op, str(clause.value))
+            if clause.op == "=" and _rare(s, f, str(clause.value), project_id):
+                # Few runs have it: start from them (the value's index entries).
+                query = query.join(t, _summary_of(t, f, project_id)).where(match)
+            else:
+                # Many runs have it: walk the runs in the sort's order and probe each
+                # one's row, which stops as soon as the page is full.
+                exists = select(t.run_id).where(_summary_of(t, f, project_id), match).exists()
+                query = query.where(exists)
     return query, joined
+
+
+def _rare(s: Session, f: Field, value: str, project_id: int) -> bool:
+    """Whether fewer than ``RARE_RUNS`` runs of the project have this param or tag value
+    (counted on the index, at most that many entries read): the planners cannot tell."""
+    t = RunTextRow
+    some = (
+        select(t.run_id)
+        .where(
+            t.project_id == project_id,
+            t.kind == f.kind,
+            t.key == f.key,
+            t.value == value[:TEXT_PREFIX],
+        )
+        .limit(RARE_RUNS)
+        .subquery()
+    )
+    return int(s.scalar(select(func.count()).select_from(some)) or 0) < RARE_RUNS
 
 
 def _text_clause(t: Any, f: Field, op: str, value: str) -> ColumnElement[bool]:
@@ -233,7 +260,7 @@ def search(
         # Ids and sort values first, whole rows only for the page: the sort never
         # carries params, tags and packages of thousands of runs.
         base, joined = _filtered(
-            select(RunRow.id).where(RunRow.project_id == proj.id), flt, proj.id
+            s, select(RunRow.id).where(RunRow.project_id == proj.id), flt, proj.id
         )
         found = _page(s, base, order, after, limit + 1, proj.id, joined)
         more = len(found) > limit
