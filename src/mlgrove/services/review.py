@@ -82,6 +82,16 @@ def item_value(row: ReviewItemRow) -> Item:
 def queue_row(
     session: Session, ctx: Context, name: str, project: str | None = None
 ) -> tuple[ReviewQueueRow, str]:
+    if project is not None:
+        # One query on the hot path (every next item names its project); the slower
+        # path below explains what is missing.
+        found = session.execute(
+            select(ReviewQueueRow)
+            .join(ProjectRow, ProjectRow.id == ReviewQueueRow.project_id)
+            .where(ProjectRow.name == project, ReviewQueueRow.name == name)
+        ).scalar_one_or_none()
+        if found is not None:
+            return found, project
     proj = ds_service.resolve_project(session, ctx, project)
     row = session.scalar(
         select(ReviewQueueRow).where(

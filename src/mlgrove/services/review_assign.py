@@ -77,12 +77,19 @@ def reclaim_expired(s: Session, queue_id: int) -> int:
     return len(expired)
 
 
-def _assignment(s: Session, item: ReviewItemRow, expires_at: datetime) -> Assignment:
-    done, total = s.execute(
-        select(ReviewQueueRow.items_resolved, ReviewQueueRow.items_total).where(
-            ReviewQueueRow.id == item.queue_id
-        )
-    ).one()
+def _assignment(
+    s: Session, item: ReviewItemRow, expires_at: datetime, queue: ReviewQueueRow | None = None
+) -> Assignment:
+    """``queue``: the queue row read in this transaction, when nothing changed its counters
+    since (saves a query on the next-item path)."""
+    if queue is not None:
+        done, total = queue.items_resolved, queue.items_total
+    else:
+        done, total = s.execute(
+            select(ReviewQueueRow.items_resolved, ReviewQueueRow.items_total).where(
+                ReviewQueueRow.id == item.queue_id
+            )
+        ).one()
     return Assignment(item=item_value(item), expires_at=expires_at, done=done, total=total)
 
 
@@ -111,7 +118,7 @@ def next_item(ctx: Context, queue: str, *, project: str | None = None) -> Assign
                 .where(ReviewLeaseRow.id == lease.id)
                 .values(expires_at=expires)
             )
-            return _assignment(s, item, expires)
+            return _assignment(s, item, expires, qrow)
         done_by_me = exists().where(
             ReviewVerdictRow.item_id == ReviewItemRow.id, ReviewVerdictRow.reviewer_id == me.id
         )
@@ -148,7 +155,7 @@ def next_item(ctx: Context, queue: str, *, project: str | None = None) -> Assign
                 queue_id=qrow.id, item_id=found.id, reviewer_id=me.id, expires_at=expires
             )
         )
-        return _assignment(s, found, expires)
+        return _assignment(s, found, expires, qrow)
 
 
 def _reviewer_names(s: Session, ids: Sequence[int]) -> dict[int, str]:
