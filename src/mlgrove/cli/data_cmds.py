@@ -162,6 +162,37 @@ def add(
     )
 
 
+@data_app.command("append")
+def append(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Table dataset to append to (its latest version)."),
+    path: Path = typer.Argument(..., help="A table file (.csv .tsv .parquet .jsonl) of new rows."),
+    message: str = typer.Option("", "--message", "-m", help="What was added and why."),
+    fmt: str | None = typer.Option(
+        None, "--format", help="csv, tsv, parquet or jsonl (default: from the extension)."
+    ),
+    project: str | None = ProjectOpt,
+    as_json: bool = JsonOpt,
+) -> None:
+    """Add rows at the end of a table dataset, as a new version.
+
+    Costs the new rows, not the table: only the latest version's last chunk and the new
+    rows are read. Columns must match the dataset's; in a keyed dataset, keys that exist
+    already are refused (by name).
+    """
+    if not path.is_file():
+        raise InvalidInput(f"no such file: {path}")
+    with client(ctx) as c, _progress(f"reading {path.name}", "rows", as_json) as tick:
+        v = c.datasets.append(name, path, project=project, message=message, fmt=fmt, progress=tick)
+    if as_json:
+        _emit(_version_json(v))
+        return
+    out.print(
+        f"{v.dataset} {v.name}: {v.rows:,} rows, "
+        f"{_fmt_bytes(v.bytes)} ({_fmt_bytes(v.new_bytes)} new)  {v.address[:12]}"
+    )
+
+
 @data_app.command("list")
 def list_(ctx: typer.Context, project: str | None = ProjectOpt, as_json: bool = JsonOpt) -> None:
     """Datasets of a project with their latest version."""

@@ -43,6 +43,25 @@ class Datasets(abc.ABC):
         """
 
     @abc.abstractmethod
+    def append(
+        self,
+        name: str,
+        rows: str | os.PathLike[str] | Any,
+        *,
+        message: str = "",
+        project: str | None = None,
+        fmt: str | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> Version:
+        """Commit a new version of table dataset ``name``: its latest version plus
+        ``rows`` (a file, a DataFrame or an Arrow table) at the end.
+
+        Costs the new rows, not the table: only the latest version's last chunk and the
+        new rows are read. The columns must be the dataset's; in a keyed dataset a key
+        that exists already is refused (the error names it).
+        """
+
+    @abc.abstractmethod
     def list(self, project: str | None = None) -> builtins.list[tuple[Dataset, Version | None]]:
         """Datasets of a project with their latest version."""
 

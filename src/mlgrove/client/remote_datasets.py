@@ -245,6 +245,24 @@ class RemoteDatasets(Datasets):
         and ``progress`` is called with the number of rows read, batch by batch.
         ``last_upload`` says afterwards how many chunks were sent.
         """
+        listed, source_name = self._upload(data, fmt, progress)
+        body = {
+            "chunks": listed,
+            "key": list(key) if key is not None else None,
+            "label": label,
+            "message": message,
+            "allow_schema_change": allow_schema_change,
+            "source_name": source_name,
+            "project": project,
+        }
+        return _version(
+            self._client._call("POST", self._path(name, "versions"), json=body, timeout=wire.SLOW)
+        )
+
+    def _upload(
+        self, data: str | os.PathLike[str] | Any, fmt: str | None, progress: Progress | None
+    ) -> tuple[builtins.list[tuple[str, str]], str]:
+        """Cut ``data`` into chunks and send the ones the server lacks; their list."""
         from mlgrove.tabular import readers
 
         def upload(source: Source) -> tuple[list[tuple[str, str]], str]:
@@ -268,17 +286,28 @@ class RemoteDatasets(Datasets):
             raise InvalidInput(
                 f"{source_name} has no rows", hint="a version needs at least one row"
             )
+        return listed, source_name
+
+    def append(
+        self,
+        name: str,
+        rows: str | os.PathLike[str] | Any,
+        *,
+        message: str = "",
+        project: str | None = None,
+        fmt: str | None = None,
+        progress: Progress | None = None,
+    ) -> Version:
+        """Append rows, sending only the chunks of the new rows the server lacks."""
+        listed, source_name = self._upload(rows, fmt, progress)
         body = {
             "chunks": listed,
-            "key": list(key) if key is not None else None,
-            "label": label,
             "message": message,
-            "allow_schema_change": allow_schema_change,
             "source_name": source_name,
             "project": project,
         }
         return _version(
-            self._client._call("POST", self._path(name, "versions"), json=body, timeout=wire.SLOW)
+            self._client._call("POST", self._path(name, "append"), json=body, timeout=wire.SLOW)
         )
 
     def list(self, project: str | None = None) -> builtins.list[tuple[Dataset, Version | None]]:

@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from mlgrove.client.datasets import Datasets
 from mlgrove.domain.datasets import Dataset, Split, Version
-from mlgrove.services import datasets, splits, table_commit, table_diff
+from mlgrove.services import datasets, splits, table_append, table_commit, table_diff
 from mlgrove.services.context import Context
 
 
@@ -43,6 +43,20 @@ class EmbeddedDatasets(Datasets):
             allow_schema_change=allow_schema_change,
             fmt=fmt,
             progress=progress,
+        )
+
+    def append(
+        self,
+        name: str,
+        rows: str | os.PathLike[str] | Any,
+        *,
+        message: str = "",
+        project: str | None = None,
+        fmt: str | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> Version:
+        return table_append.append(
+            self.ctx, name, rows, project=project, message=message, fmt=fmt, progress=progress
         )
 
     def list(self, project: str | None = None) -> builtins.list[tuple[Dataset, Version | None]]:

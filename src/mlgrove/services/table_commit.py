@@ -35,6 +35,7 @@ from mlgrove.store.objects import Stored, hash_bytes
 from mlgrove.tabular import chunks as chunkio
 from mlgrove.tabular import readers
 from mlgrove.tabular import schema as schemas
+from mlgrove.tabular import sidecar as sidecars
 from mlgrove.tabular.chunker import RowChunker
 from mlgrove.tabular.manifest import ChunkRef, Manifest
 from mlgrove.tabular.rowhash import row_hashes
@@ -49,6 +50,7 @@ ENCODE_THREADS = max(2, min(8, os.cpu_count() or 2))
 class _Built:
     manifest: Manifest
     new_chunks: list[tuple[ChunkRef, Stored]]
+    sidecars: list[Stored]
     row_ids: np.ndarray  # key hash (keyed) or content hash per row, in row order
     stats: dict[str, Any]
     new_bytes: int
@@ -61,7 +63,14 @@ def _build(
     label_column: str | None,
     known: Callable[[str], TableChunkRow | None],
     progress: Progress | None,
+    carried: pa.Table | None = None,
+    check_keys: bool = True,
 ) -> _Built:
+    """Read, hash, chunk and store ``source``'s rows.
+
+    ``carried`` rows (an append's re-cut last chunk of the parent) go through the
+    chunker first but are not new: statistics and ``row_ids`` cover the source only.
+    """
     schema = schemas.normalize(source.schema)
     missing = [k for k in key_columns if k not in schema.names]
     if missing:
@@ -75,6 +84,7 @@ def _build(
     stats = StatsBuilder(schema, label_column)
     refs: list[ChunkRef] = []
     new_chunks: list[tuple[ChunkRef, Stored]] = []
+    new_sidecars: list[Stored] = []
     ids: list[np.ndarray] = []
     new_bytes = 0
 
@@ -82,33 +92,56 @@ def _build(
     # release the GIL) while this thread reads and hashes the next rows. At most
     # `in_flight` chunks wait, so memory stays bounded on any input size.
     pool = ThreadPoolExecutor(max_workers=ENCODE_THREADS, thread_name_prefix="grove-encode")
-    pending: list[Future[tuple[ChunkRef, Stored | None]]] = []
+    pending: list[Future[tuple[ChunkRef, Stored | None, Stored]]] = []
     in_flight = ENCODE_THREADS * 2
 
-    def encode_and_put(table: pa.Table, cid: str) -> tuple[ChunkRef, Stored | None]:
+    def encode_and_put(
+        table: pa.Table, cid: str, hashes: np.ndarray, keys: np.ndarray | None
+    ) -> tuple[ChunkRef, Stored | None, Stored]:
+        # The sidecar is stored even for a known chunk: one committed before sidecars
+        # existed gets one now (same hashes, same address: idempotent otherwise).
+        side = ctx.objects.put_bytes(sidecars.encode(hashes, keys))
         existing = known(cid)
         if existing is not None and ctx.objects.exists(existing.address):
-            return ChunkRef(cid, existing.address, existing.rows, existing.bytes), None
+            ref = ChunkRef(cid, existing.address, existing.rows, existing.bytes, side.address)
+            return ref, None, side
         stored = ctx.objects.put_bytes(chunkio.encode(table))
-        return ChunkRef(cid, stored.address, table.num_rows, stored.size), stored
+        ref = ChunkRef(cid, stored.address, table.num_rows, stored.size, side.address)
+        return ref, stored, side
 
-    def collect(future: Future[tuple[ChunkRef, Stored | None]]) -> None:
+    def collect(future: Future[tuple[ChunkRef, Stored | None, Stored]]) -> None:
         nonlocal new_bytes
-        ref, stored = future.result()
+        ref, stored, side = future.result()
         refs.append(ref)
         if stored is not None:
             new_chunks.append((ref, stored))
             new_bytes += stored.size
+        new_sidecars.append(side)
+        if side.new:
+            new_bytes += side.size
+
+    carry_left = carried.num_rows if carried is not None else 0
 
     def store(table: pa.Table, hashes: np.ndarray) -> None:
+        nonlocal carry_left
         table = chunkio.contiguous(table)
-        pending.append(pool.submit(encode_and_put, table, chunkio.content_id(table, hashes)))
-        stats.add(table)
-        ids.append(row_hashes(table, key_columns) if key_columns else hashes)
+        keys = row_hashes(table, key_columns) if key_columns else None
+        cid = chunkio.content_id(table, hashes)
+        pending.append(pool.submit(encode_and_put, table, cid, hashes, keys))
+        skip = min(carry_left, table.num_rows)
+        carry_left -= skip
+        if skip < table.num_rows:
+            stats.add(table.slice(skip) if skip else table)
+            ids.append((keys if keys is not None else hashes)[skip:])
         while len(pending) > in_flight:
             collect(pending.pop(0))
 
     try:
+        if carried is not None and carried.num_rows:
+            carried = carried.cast(schema)
+            for batch in carried.to_batches():
+                for table, chunk_hashes in chunker.push(batch, row_hashes(batch)):
+                    store(table, chunk_hashes)
         for batch in source.batches:
             if batch.num_rows == 0:
                 continue
@@ -133,12 +166,12 @@ def _build(
             future.cancel()
         pool.shutdown(wait=True)
     manifest = Manifest(schema=schemas.to_json(schema), key_columns=list(key_columns), chunks=refs)
-    if manifest.rows == 0:
+    if not ids:
         raise InvalidInput(f"{source.name} has no rows", hint="a version needs at least one row")
     row_ids = np.concatenate(ids)
-    if key_columns:
+    if key_columns and check_keys:
         _check_unique_keys(ctx, manifest, row_ids, key_columns, source.name)
-    return _Built(manifest, new_chunks, row_ids, stats.result(), new_bytes)
+    return _Built(manifest, new_chunks, new_sidecars, row_ids, stats.result(), new_bytes)
 
 
 def _check_unique_keys(
@@ -206,13 +239,7 @@ def commit(
         parent = ds_service.latest_version_row(s, existing.id) if existing else None
         parent_schema = list(parent.schema_json) if parent else None
 
-    known_cache: dict[str, TableChunkRow | None] = {}
-
-    def known(cid: str) -> TableChunkRow | None:
-        if cid not in known_cache:
-            with ctx.db.read() as s:
-                known_cache[cid] = s.get(TableChunkRow, cid)
-        return known_cache[cid]
+    known = known_lookup(ctx)
 
     if isinstance(data, str | os.PathLike):
         path = Path(data)
@@ -238,6 +265,44 @@ def commit(
         # would tie every in-memory commit in the lineage graph to every other.
         origin, origin_detail = None, {"type": type(data).__name__}
 
+    return _finish(
+        ctx,
+        name,
+        project=project,
+        parent=parent,
+        parent_schema=parent_schema,
+        existing_label=existing_label,
+        label=label,
+        built=built,
+        source=source,
+        message=message,
+        origin=origin,
+        origin_detail=origin_detail,
+        lineage_from=lineage_from,
+        allow_schema_change=allow_schema_change,
+        key_columns=key_columns,
+    )
+
+
+def _finish(
+    ctx: Context,
+    name: str,
+    *,
+    project: str | None,
+    parent: DatasetVersionRow | None,
+    parent_schema: list[dict[str, Any]] | None,
+    existing_label: str | None,
+    label: str | None,
+    built: _Built,
+    source: VersionSource,
+    message: str,
+    origin: tuple[str, str] | None,
+    origin_detail: dict[str, Any],
+    lineage_from: Sequence[tuple[str, str, str]],
+    allow_schema_change: bool,
+    key_columns: Sequence[str],
+) -> Version:
+    """Store the manifest and record the version in one transaction (commit and append)."""
     if parent_schema is not None:
         change = schemas.diff(parent_schema, built.manifest.schema)
         if change.changed and not allow_schema_change:
@@ -248,7 +313,7 @@ def commit(
     manifest_bytes = built.manifest.to_bytes()
     if (
         parent is not None
-        and hash_bytes(manifest_bytes) == parent.address
+        and _same_rows(ctx, parent.address, manifest_bytes, built.manifest)
         and not (label and label != existing_label)
     ):
         # The same rows as the latest version: like `git commit` with nothing staged,
@@ -261,7 +326,7 @@ def commit(
         ds = ds_service.find_dataset_row(s, proj.id, name)
         if ds is None:
             ds = ds_service.create_dataset_row(
-                s, ctx, proj, name, DatasetKind.TABLE, key_columns, label_column
+                s, ctx, proj, name, DatasetKind.TABLE, list(key_columns), label or existing_label
             )
         current = ds_service.latest_version_row(s, ds.id)
         if (current.id if current else None) != (parent.id if parent else None):
@@ -280,6 +345,7 @@ def commit(
             or 0
         ) + 1
         objects.register_many(s, [stored for _, stored in built.new_chunks], "table-chunk")
+        objects.register_many(s, built.sidecars, "table-sidecar")
         _index_chunks(s, [ref for ref, _ in built.new_chunks])
         objects.register(s, manifest_stored, "table-manifest")
         row = DatasetVersionRow(
@@ -318,6 +384,33 @@ def commit(
         return ds_service.version_value(
             row, name, parent.number if parent else None, with_stats=True
         )
+
+
+def _same_rows(ctx: Context, parent_address: str, manifest_bytes: bytes, new: Manifest) -> bool:
+    """Whether ``new`` holds the parent's rows: the same manifest, or the same chunks in a
+    parent written before sidecars (format 1), whose bytes differ only by them."""
+    if hash_bytes(manifest_bytes) == parent_address:
+        return True
+    old = ds_service.manifest(ctx, parent_address)
+    return (
+        not old.has_sidecars
+        and old.schema == new.schema
+        and old.key_columns == new.key_columns
+        and [c.content_id for c in old.chunks] == [c.content_id for c in new.chunks]
+    )
+
+
+def known_lookup(ctx: Context) -> Callable[[str], TableChunkRow | None]:
+    """A cached lookup of the chunk index by content id, for one commit."""
+    cache: dict[str, TableChunkRow | None] = {}
+
+    def known(cid: str) -> TableChunkRow | None:
+        if cid not in cache:
+            with ctx.db.read() as s:
+                cache[cid] = s.get(TableChunkRow, cid)
+        return cache[cid]
+
+    return known
 
 
 def _unchanged(ctx: Context, name: str, parent: DatasetVersionRow, project: str | None) -> Version:

@@ -18,7 +18,7 @@ import pyarrow as pa
 from mlgrove.domain.authz import Action
 from mlgrove.domain.datasets import Version
 from mlgrove.errors import InvalidInput, ObjectMissing
-from mlgrove.services import table_commit
+from mlgrove.services import table_append, table_commit
 from mlgrove.services.context import Context
 from mlgrove.store.objects import Stored, check_address, hash_file
 from mlgrove.tabular import chunks as chunkio
@@ -110,4 +110,21 @@ def commit_uploaded(
         label=label,
         message=message,
         allow_schema_change=allow_schema_change,
+    )
+
+
+def append_uploaded(
+    ctx: Context,
+    name: str,
+    chunks: Sequence[tuple[str, str]],
+    *,
+    source_name: str = "upload",
+    project: str | None = None,
+    message: str = "",
+) -> Version:
+    """Append the rows of uploaded chunks to ``name``'s latest version, exactly like a
+    local append of the same rows."""
+    ctx.require(Action.WRITE_DATA)
+    return table_append.append(
+        ctx, name, uploaded_source(ctx, chunks, source_name), project=project, message=message
     )

@@ -125,6 +125,58 @@ class StatsBuilder:
         return result
 
 
+def merge(old: dict[str, Any], new: dict[str, Any], sampled: str) -> dict[str, Any]:
+    """Statistics of ``old``'s rows followed by ``new``'s, without reading ``old`` again.
+
+    Rows, nulls, min, max and label counts combine exactly; mean and std combine
+    weighted by non-null rows (exact unless a column holds NaN or infinities, which the
+    per-version figures exclude). Histograms and top values stay those of ``old``'s
+    sample (named by ``sampled``): an append does not re-sample the table.
+    """
+    if not old.get("columns"):
+        return new
+    by_name = {c["name"]: c for c in new.get("columns", [])}
+    rows_old, rows_new = int(old.get("rows", 0)), int(new.get("rows", 0))
+    columns = []
+    for o in old["columns"]:
+        n = by_name.get(o["name"])
+        if n is None:
+            columns.append(o)
+            continue
+        c = dict(o)
+        c["nulls"] = o.get("nulls", 0) + n.get("nulls", 0)
+        for bound, pick in (("min", min), ("max", max)):
+            values = [x[bound] for x in (o, n) if x.get(bound) is not None]
+            if values:
+                try:
+                    c[bound] = pick(values)
+                except TypeError:  # "nan"/"inf" kept as text: keep the old bound
+                    c[bound] = values[0]
+        w_old, w_new = rows_old - o.get("nulls", 0), rows_new - n.get("nulls", 0)
+        if "mean" in n and ("mean" in o or w_old <= 0):
+            m_old, s_old = o.get("mean", 0.0), o.get("std", 0.0)
+            m_new, s_new = n["mean"], n.get("std", 0.0)
+            total = max(w_old, 0) + max(w_new, 0)
+            if total > 0:
+                mean = (max(w_old, 0) * m_old + max(w_new, 0) * m_new) / total
+                sq = (
+                    max(w_old, 0) * (s_old**2 + m_old**2) + max(w_new, 0) * (s_new**2 + m_new**2)
+                ) / total
+                c["mean"], c["std"] = mean, math.sqrt(max(sq - mean * mean, 0.0))
+        columns.append(c)
+    result = dict(old)
+    result["rows"] = rows_old + rows_new
+    result["columns"] = columns
+    result["sampled"] = old.get("sampled", sampled)
+    if "label" in old or "label" in new:
+        counts = dict(old.get("label", {}).get("counts", {}))
+        for k, v in new.get("label", {}).get("counts", {}).items():
+            counts[k] = counts.get(k, 0) + v
+        label = old.get("label") or new.get("label") or {}
+        result["label"] = {"column": label.get("column"), "counts": dict(sorted(counts.items()))}
+    return result
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)

@@ -135,6 +135,17 @@ class ObjectOut(BaseModel):
     new: bool = Field(description="False when the store had the object already.")
 
 
+class AppendIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    chunks: list[tuple[str, str]] = Field(
+        description="[content id, object address] of every chunk of the new rows, in order."
+    )
+    message: str = ""
+    source_name: str = Field(default="upload", max_length=300)
+    project: str | None = None
+
+
 class CommitIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from mlgrove.errors import InvalidInput
 from mlgrove.server.api.dataset_schemas import (
+    AppendIn,
     CommitIn,
     DatasetEntryOut,
     DatasetOut,
@@ -80,6 +81,24 @@ def commit_version(name: str, body: CommitIn, ctx: Context = Depends(context)) -
         label=body.label,
         message=body.message,
         allow_schema_change=body.allow_schema_change,
+    )
+    return VersionOut.of(version)
+
+
+@router.post("/datasets/{name}/append", response_model=VersionOut, status_code=201)
+def append_rows(name: str, body: AppendIn, ctx: Context = Depends(context)) -> VersionOut:
+    """Append rows uploaded as chunks (``PUT /objects/{address}``) to the latest version.
+
+    Like ``mlgrove data append``: only the latest version's last chunk and the new rows
+    are read; the columns must match; keys that exist already are refused by name.
+    """
+    version = table_upload.append_uploaded(
+        ctx,
+        name,
+        body.chunks,
+        source_name=body.source_name,
+        project=body.project,
+        message=body.message,
     )
     return VersionOut.of(version)
 
