@@ -201,7 +201,7 @@ def test_cli_imports_with_json_and_one_line_errors(
     assert doc["metric_points"] == 303
     assert run(["import", "mlflow", uri]) == 0
     text = capsys.readouterr()
-    assert text.out.startswith("1 runs imported into project default (0 metric points), 3 skipped")
+    assert text.out.startswith("1 run imported into project default (0 metric points), 3 skipped")
     assert run(["import", "mlflow", "sqlite:///nowhere/mlflow.db"]) == 1
     errors = capsys.readouterr().err.strip().splitlines()
     assert errors == [

@@ -109,8 +109,9 @@ def mlflow(
         }
         sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
     else:
+        runs = "run" if report.imported == 1 else "runs"
         out.print(
-            f"{report.imported} runs imported into project {report.project} "
+            f"{report.imported} {runs} imported into project {report.project} "
             f"({report.metric_points:,} metric points), {report.skipped} skipped, "
             f"{len(report.failed)} failed, from {len(report.experiments)} experiments."
         )
