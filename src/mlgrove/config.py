@@ -68,7 +68,13 @@ class Settings:
         return replace(self, **values)
 
 
-_INT_KEYS = {"upload_part_bytes", "session_hours", "login_max_failures", "login_window_minutes", "min_group_size"}
+_INT_KEYS = {
+    "upload_part_bytes",
+    "session_hours",
+    "login_max_failures",
+    "login_window_minutes",
+    "min_group_size",
+}
 _KEYS = {f.name for f in fields(Settings)}
 assert set(SETTINGS_DOC) == _KEYS, "every setting needs a line in SETTINGS_DOC"
 

@@ -297,7 +297,9 @@ class RemoteRuns(Runs):
         targets = [(a, artifact_files.relative_target(Path(dest), a.path)) for a in wanted]
         written = []
         for artifact, target in targets:
-            url = f"/runs/{run_id}/artifacts/" + "/".join(wire.q(p) for p in artifact.path.split("/"))
+            url = f"/runs/{run_id}/artifacts/" + "/".join(
+                wire.q(p) for p in artifact.path.split("/")
+            )
             with self._client._stream("GET", url, timeout=wire.SLOW) as response:
                 wire.download_verified(response.iter_bytes(BLOCK), artifact.address, target)
             written.append(target)

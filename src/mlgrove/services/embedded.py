@@ -23,8 +23,8 @@ from mlgrove.services.embedded_datasets import EmbeddedDatasets
 from mlgrove.services.embedded_tracking import EmbeddedModels, EmbeddedRuns
 from mlgrove.services.growth_embedded import EmbeddedGrowth
 from mlgrove.services.pipeline_sdk import EmbeddedPipelines
-from mlgrove.services.review_embedded import EmbeddedReview
 from mlgrove.services.programs_embedded import EmbeddedPrograms
+from mlgrove.services.review_embedded import EmbeddedReview
 from mlgrove.store import schema
 from mlgrove.store.repos import people as repo
 from mlgrove.workspace import find_workspace

@@ -12,9 +12,8 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from pathlib import Path
-
 from collections.abc import Iterator
+from pathlib import Path
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field

@@ -204,9 +204,7 @@ def log_artifact(run_id: int, body: ArtifactIn, ctx: Context = Depends(context))
             tmp.unlink()
 
 
-@router.post(
-    "/runs/{run_id}/artifacts/batch", response_model=list[RunArtifactOut], status_code=201
-)
+@router.post("/runs/{run_id}/artifacts/batch", response_model=list[RunArtifactOut], status_code=201)
 def log_artifact_batch(
     run_id: int, body: ArtifactBatchIn, ctx: Context = Depends(context)
 ) -> list[RunArtifactOut]:
