@@ -60,13 +60,20 @@ def sync(s: Session, ctx: Context, p: Pipeline, project: str | None) -> Pipeline
         row = PipelineRow(project_id=proj.id, name=p.name, created_by=ctx.actor_label)
         s.add(row)
         audit.record(s, ctx.actor_label, "pipeline.register", f"pipeline:{p.name}", p.path or "")
-    row.project_id = proj.id
-    row.path = p.path or row.path or ""
-    row.description = p.description
-    row.steps = _shape(p)
-    row.promotion = promotion
-    row.updated_at = utcnow()
-    s.flush()
+    wanted = {
+        "project_id": proj.id,
+        "path": p.path or row.path or "",
+        "description": p.description,
+        "steps": _shape(p),
+        "promotion": promotion,
+    }
+    # Only what changed is written: a re-run of an unchanged pipeline writes nothing here.
+    changed = {k: v for k, v in wanted.items() if getattr(row, k, None) != v}
+    if changed:
+        for k, v in changed.items():
+            setattr(row, k, v)
+        row.updated_at = utcnow()
+        s.flush()
     existing = {
         (r.kind, tuple(sorted(r.spec.items()))): r
         for r in s.scalars(select(PipelineRuleRow).where(PipelineRuleRow.pipeline_id == row.id))
