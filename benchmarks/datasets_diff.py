@@ -67,6 +67,7 @@ from benchmarks._tables import (
     parquet_to_csv,
 )
 from benchmarks.datasets_commit import SEED  # the same base table as datasets_commit/append
+from mlgrove.tabular.manifest import FORMAT
 
 NAME = "datasets_diff"
 DESCRIPTION = (
@@ -76,7 +77,12 @@ SCALES = {"small": 1_000_000, "full": 10_000_000}
 DAFF_CAP = 100_000
 FRACTION = 0.01
 TARGET_SECONDS = 5.0
-MEASURED_SOURCES = ["src/mlgrove/services/table_diff.py", "src/mlgrove/cli/data_cmds.py"]
+MEASURED_SOURCES = [
+    "src/mlgrove/services/table_diff.py",
+    "src/mlgrove/tabular/diff.py",
+    "src/mlgrove/tabular/sidecar.py",
+    "src/mlgrove/cli/data_cmds.py",
+]
 
 
 # --------------------------------------------------------------------------- workers
@@ -183,6 +189,8 @@ def _prepare_grove(pair: ChangedPair, pristine: Path, appended: Table | None = N
         "new": str(pair.new.path),
         "old_bytes": pair.old.bytes,
         "appended": str(appended.path) if appended else None,
+        # Versions committed before sidecars (format 1) diff by decoding: re-make them.
+        "manifest": FORMAT,
     }
     if stamp.exists() and json.loads(stamp.read_text()) == want:
         try:  # still readable by this Grove (its schema may have moved on since)?

@@ -1,9 +1,15 @@
 """Row-level diff between two versions of a table dataset.
 
 Chunks present in both versions (same content id) hold identical rows and are skipped;
-only the rows of the other chunks are read and compared, so the cost follows the size of
-the change. This is sound for keyed datasets because keys are unique within a version:
-a key inside a shared chunk cannot appear anywhere else on either side.
+only the rows of the other chunks are compared, so the cost follows the size of the
+change. This is sound for keyed datasets because keys are unique within a version: a key
+inside a shared chunk cannot appear anywhere else on either side.
+
+When both versions have sidecars (manifest format 2) and the same columns, rows are
+matched on the stored row and key hashes alone (ADR 0007): the counts never decode a
+row, and only the chunks holding the rows of the requested page are decoded, to show
+them. Otherwise (a version from before sidecars, or a schema change, where the compared
+columns are a subset) the rows are decoded and hashed again, as before.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 from mlgrove.domain.authz import Action
@@ -18,8 +25,9 @@ from mlgrove.services import datasets as ds_service
 from mlgrove.services.context import Context
 from mlgrove.tabular import chunks as chunkio
 from mlgrove.tabular import schema as schemas
-from mlgrove.tabular.diff import diff_rows
-from mlgrove.tabular.manifest import Manifest
+from mlgrove.tabular import sidecar as sidecars
+from mlgrove.tabular.diff import changed_columns, diff_rows, match_keys, occurrence_keys
+from mlgrove.tabular.manifest import ChunkRef, Manifest
 
 PAGE = 50
 
@@ -38,7 +46,85 @@ def _rows_of(ctx: Context, m: Manifest, skip: Counter[str]) -> pa.Table:
     return pa.concat_tables(parts)
 
 
-def _records(table: pa.Table, limit: int, offset: int) -> list[dict[str, Any]]:
+def _unshared(m: Manifest, skip: Counter[str]) -> list[ChunkRef]:
+    remaining = Counter(skip)
+    refs = []
+    for ref in m.chunks:
+        if remaining[ref.content_id] > 0:
+            remaining[ref.content_id] -= 1
+            continue
+        refs.append(ref)
+    return refs
+
+
+class _Side:
+    """The unshared chunks of one version: their hashes, and rows fetched on demand."""
+
+    def __init__(self, ctx: Context, refs: list[ChunkRef]) -> None:
+        self.ctx, self.refs = ctx, refs
+        hashes = [sidecars.decode(ctx.objects.get_bytes(str(r.sidecar))) for r in refs]
+        empty = np.zeros(0, np.uint64)
+        self.rows = np.concatenate([h.rows for h in hashes]) if hashes else empty
+        keys = [h.keys for h in hashes if h.keys is not None]
+        self.keys = np.concatenate(keys) if keys and len(keys) == len(hashes) else empty
+        self.starts = np.cumsum([0] + [r.rows for r in refs])
+        self._decoded: dict[int, pa.Table] = {}
+
+    def take(self, idx: np.ndarray) -> pa.Table:
+        """Rows at global positions ``idx`` (in that order), decoding each chunk once."""
+        chunk_of = np.searchsorted(self.starts, idx, side="right") - 1
+        parts = []
+        for c, i in zip(chunk_of.tolist(), idx.tolist(), strict=True):
+            if c not in self._decoded:
+                self._decoded[c] = chunkio.decode(self.ctx.objects.get_bytes(self.refs[c].address))
+            parts.append(self._decoded[c].slice(i - int(self.starts[c]), 1))
+        return pa.concat_tables(parts)
+
+
+def _from_hashes(
+    ctx: Context,
+    old_refs: list[ChunkRef],
+    new_refs: list[ChunkRef],
+    key_columns: list[str],
+    columns: list[str],
+    limit: int,
+    offset: int,
+) -> tuple[dict[str, int], dict[str, pa.Table | None]]:
+    """Counts from the sidecars; the page's rows decoded from their chunks only."""
+    old, new = _Side(ctx, old_refs), _Side(ctx, new_refs)
+    page = slice(offset, offset + limit)
+    if key_columns:
+        found, new_idx, old_idx = match_keys(old.keys, new.keys)
+        matched_old = np.zeros(len(old.keys), dtype=bool)
+        matched_old[old_idx] = True
+        differs = new.rows[new_idx] != old.rows[old_idx]
+        ch_new, ch_old = new_idx[differs], old_idx[differs]
+        added, removed = np.flatnonzero(~found), np.flatnonzero(~matched_old)
+    else:
+        k_old, k_new = occurrence_keys(old.rows), occurrence_keys(new.rows)
+        added = np.flatnonzero(~np.isin(k_new, k_old))
+        removed = np.flatnonzero(~np.isin(k_old, k_new))
+        ch_new = ch_old = np.zeros(0, np.int64)
+    counts = {"added": len(added), "removed": len(removed), "changed": len(ch_new)}
+    tables: dict[str, pa.Table | None] = {
+        "added": new.take(added[page]) if len(added[page]) else None,
+        "removed": old.take(removed[page]) if len(removed[page]) else None,
+        "changed": None,
+        "changed_before": None,
+    }
+    if len(ch_new[page]):
+        after, before = new.take(ch_new[page]), old.take(ch_old[page])
+        names = changed_columns(after, before, columns, key_columns)
+        tables["changed"] = after.append_column(
+            "_changed", pa.array(names, type=pa.list_(pa.string()))
+        )
+        tables["changed_before"] = before
+    return counts, tables
+
+
+def _records(table: pa.Table | None, limit: int, offset: int) -> list[dict[str, Any]]:
+    if table is None:
+        return []
     return [
         {k: _plain(v) for k, v in row.items()} for row in table.slice(offset, limit).to_pylist()
     ]
@@ -75,15 +161,35 @@ def diff(
     shared = Counter(c.content_id for c in old_m.chunks) & Counter(
         c.content_id for c in new_m.chunks
     )
-    old_rows = _rows_of(ctx, old_m, shared)
-    new_rows = _rows_of(ctx, new_m, shared)
-    result = diff_rows(old_rows, new_rows, key_columns)
     schema_change = schemas.diff(old_m.schema, new_m.schema)
+    if old_m.has_sidecars and new_m.has_sidecars and old_m.schema == new_m.schema:
+        counts, tables = _from_hashes(
+            ctx,
+            _unshared(old_m, shared),
+            _unshared(new_m, shared),
+            key_columns,
+            [c["name"] for c in new_m.schema],
+            limit,
+            offset,
+        )
+        page_offset = 0
+    else:
+        result = diff_rows(_rows_of(ctx, old_m, shared), _rows_of(ctx, new_m, shared), key_columns)
+        counts = result.counts()
+        tables = {
+            "added": result.added,
+            "removed": result.removed,
+            "changed": result.changed,
+            "changed_before": result.changed_before,
+        }
+        page_offset = offset
     changed_rows = []
-    before = result.changed_before
-    for i, row in enumerate(result.changed.slice(offset, limit).to_pylist()):
+    after_rows, before = tables["changed"], tables["changed_before"]
+    rows_after = after_rows.slice(page_offset, limit).to_pylist() if after_rows else []
+    for i, row in enumerate(rows_after):
         cols = row.pop("_changed")
-        old_row = before.slice(offset + i, 1).to_pylist()[0]
+        assert before is not None
+        old_row = before.slice(page_offset + i, 1).to_pylist()[0]
         changed_rows.append(
             {
                 "key": {k: _plain(row[k]) for k in key_columns},
@@ -94,7 +200,6 @@ def diff(
                 "row": {k: _plain(v) for k, v in row.items()},
             }
         )
-    counts = result.counts()
     skipped = sum(shared.values())
     return {
         "dataset": name,
@@ -110,8 +215,8 @@ def diff(
         "offset": offset,
         "limit": limit,
         "rows": {
-            "added": _records(result.added, limit, offset),
-            "removed": _records(result.removed, limit, offset),
+            "added": _records(tables["added"], limit, page_offset),
+            "removed": _records(tables["removed"], limit, page_offset),
             "changed": changed_rows,
         },
     }

@@ -46,21 +46,7 @@ def _unkeyed(old: pa.Table, new: pa.Table, columns: list[str]) -> RowDiff:
     h_new = row_hashes(new, columns)
 
     # Multiset difference: the k-th copy of a row in one side matches the k-th in the other.
-    def occurrence(h: np.ndarray) -> np.ndarray:
-        order = np.argsort(h, kind="stable")
-        sorted_h = h[order]
-        starts = np.r_[0, np.flatnonzero(sorted_h[1:] != sorted_h[:-1]) + 1]
-        counts = np.diff(np.r_[starts, len(h)])
-        occ_sorted = np.arange(len(h)) - np.repeat(starts, counts)
-        occ = np.empty(len(h), dtype=np.int64)
-        occ[order] = occ_sorted
-        return occ
-
-    def keyed(h: np.ndarray) -> np.ndarray:
-        # (hash, occurrence) folded into one uint64 so numpy's set operations apply.
-        return splitmix64(h ^ splitmix64(occurrence(h).astype(np.uint64)))
-
-    k_old, k_new = keyed(h_old), keyed(h_new)
+    k_old, k_new = occurrence_keys(h_old), occurrence_keys(h_new)
     in_old = np.isin(k_new, k_old)
     in_new = np.isin(k_old, k_new)
     empty = new.schema.empty_table()
@@ -82,6 +68,54 @@ def _keys_equal(a: pa.Table, b: pa.Table, keys: Sequence[str]) -> np.ndarray:
     return eq
 
 
+def changed_columns(
+    after: pa.Table, before: pa.Table, columns: Sequence[str], keys: Sequence[str]
+) -> list[list[str]]:
+    """For aligned rows ``after``/``before``, the non-key columns whose values differ
+    (null equals null and NaN equals NaN)."""
+    changed_names: list[list[str]] = [[] for _ in range(after.num_rows)]
+    for name in columns:
+        if name in keys:
+            continue
+        a, b = after.column(name), before.column(name)
+        same = pc.fill_null(pc.equal(a, b), False)
+        both_null = pc.and_(pc.is_null(a), pc.is_null(b))
+        if pa.types.is_floating(a.type):
+            both_nan = pc.fill_null(pc.and_(pc.is_nan(a), pc.is_nan(b)), False)
+            both_null = pc.or_(both_null, both_nan)
+        unchanged = pc.or_(same, both_null).to_numpy(zero_copy_only=False)
+        for i in np.flatnonzero(~unchanged):
+            changed_names[int(i)].append(name)
+    return changed_names
+
+
+def occurrence_keys(h: np.ndarray) -> np.ndarray:
+    """Each hash folded with its occurrence number (the k-th copy of a row gets k), so
+    multisets of rows compare with numpy's set operations."""
+    order = np.argsort(h, kind="stable")
+    sorted_h = h[order]
+    starts = np.r_[0, np.flatnonzero(sorted_h[1:] != sorted_h[:-1]) + 1]
+    counts = np.diff(np.r_[starts, len(h)])
+    occ_sorted = np.arange(len(h)) - np.repeat(starts, counts)
+    occ = np.empty(len(h), dtype=np.int64)
+    occ[order] = occ_sorted
+    return splitmix64(h ^ splitmix64(occ.astype(np.uint64)))
+
+
+def match_keys(k_old: np.ndarray, k_new: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each new key hash whether the old side has it, and the matched index pairs."""
+    order = np.argsort(k_old, kind="stable")
+    sorted_keys = k_old[order]
+    pos = np.searchsorted(sorted_keys, k_new)
+    pos_clipped = np.minimum(pos, max(len(sorted_keys) - 1, 0))
+    found = (
+        (pos < len(sorted_keys)) & (sorted_keys[pos_clipped] == k_new)
+        if len(sorted_keys)
+        else np.zeros(len(k_new), bool)
+    )
+    return found, np.flatnonzero(found), order[pos_clipped[found]]
+
+
 def diff_rows(old: pa.Table, new: pa.Table, key_columns: Sequence[str]) -> RowDiff:
     """Differences between ``old`` and ``new``, compared on the columns both have with
     the same type (schema changes are reported separately)."""
@@ -95,17 +129,7 @@ def diff_rows(old: pa.Table, new: pa.Table, key_columns: Sequence[str]) -> RowDi
     keys = list(key_columns)
     k_old, k_new = row_hashes(old, keys), row_hashes(new, keys)
     c_old, c_new = row_hashes(old, columns), row_hashes(new, columns)
-    order = np.argsort(k_old, kind="stable")
-    sorted_keys = k_old[order]
-    pos = np.searchsorted(sorted_keys, k_new)
-    pos_clipped = np.minimum(pos, max(len(sorted_keys) - 1, 0))
-    found = (
-        (pos < len(sorted_keys)) & (sorted_keys[pos_clipped] == k_new)
-        if len(sorted_keys)
-        else np.zeros(len(k_new), bool)
-    )
-    new_idx = np.flatnonzero(found)
-    old_idx = order[pos_clipped[found]]
+    found, new_idx, old_idx = match_keys(k_old, k_new)
     # Guard against a 64-bit key-hash collision: keys must really be equal.
     if len(new_idx):
         real = _keys_equal(_take(new, new_idx).select(keys), _take(old, old_idx).select(keys), keys)
@@ -117,19 +141,7 @@ def diff_rows(old: pa.Table, new: pa.Table, key_columns: Sequence[str]) -> RowDi
     ch_new, ch_old = new_idx[differs], old_idx[differs]
     after = _take(new, ch_new)
     before = _take(old, ch_old)
-    changed_names: list[list[str]] = [[] for _ in range(len(ch_new))]
-    for name in columns:
-        if name in keys:
-            continue
-        a, b = after.column(name), before.column(name)
-        same = pc.fill_null(pc.equal(a, b), False)
-        both_null = pc.and_(pc.is_null(a), pc.is_null(b))
-        if pa.types.is_floating(a.type):
-            both_nan = pc.fill_null(pc.and_(pc.is_nan(a), pc.is_nan(b)), False)
-            both_null = pc.or_(both_null, both_nan)
-        unchanged = pc.or_(same, both_null).to_numpy(zero_copy_only=False)
-        for i in np.flatnonzero(~unchanged):
-            changed_names[int(i)].append(name)
+    changed_names = changed_columns(after, before, columns, keys)
     return RowDiff(
         added=_take(new, np.flatnonzero(~found)),
         removed=_take(old, np.flatnonzero(~matched_old)),
