@@ -133,6 +133,20 @@ def test_runs_params_full_metric_history_and_tags_arrive(
     )
 
 
+def test_imported_runs_are_found_by_metric_param_and_tag_filters(
+    grove: EmbeddedClient, mlflow_store: dict[str, Any]
+) -> None:
+    ids = mlflow_store["ids"]
+    mlflow_import.import_mlflow(grove.ctx, mlflow_store["uri"], project="churn")
+    found = grove.runs.search(
+        "churn", "metrics.loss < 0.01 and params.lr = 0.1 and tags.team = vision"
+    )
+    # MLflow's latest loss of the baseline is at its highest step: 1/300.
+    assert [r.tags["mlflow.run_id"] for r in found.runs] == [ids["baseline"]]
+    by_loss = grove.runs.search("churn", order_by="metrics.loss desc")
+    assert [r.tags["mlflow.run_id"] for r in by_loss.runs][:2] == [ids["broken"], ids["baseline"]]
+
+
 def test_importing_again_skips_what_is_there(
     grove: EmbeddedClient, mlflow_store: dict[str, Any]
 ) -> None:

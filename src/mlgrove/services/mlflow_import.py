@@ -26,9 +26,9 @@ from sqlalchemy import insert, select
 
 from mlgrove.domain import tracking as rules
 from mlgrove.domain.authz import Action
-from mlgrove.domain.tracking import RunStatus
+from mlgrove.domain.tracking import MetricPoint, RunStatus
 from mlgrove.errors import GroveError, InvalidInput, NotFound
-from mlgrove.services import audit
+from mlgrove.services import audit, run_queries
 from mlgrove.services import datasets as ds_service
 from mlgrove.services.context import Context
 from mlgrove.services.tracking import INSERT_ROWS
@@ -286,10 +286,21 @@ def _copy_run(
         )
         s.add(row)
         s.flush()
+        # Insertion order decides "latest" in Grove (the highest id); MLflow's latest is
+        # the highest step, then the newest timestamp: insert in that order.
+        points.sort(key=lambda p: (p["key"], p["step"], p["timestamp"]))
         for p in points:
             p["run_id"] = row.id
         for i in range(0, len(points), INSERT_ROWS):
             s.execute(insert(MetricRow), points[i : i + INSERT_ROWS])
+        # The runs search reads these summaries: imported runs filter and sort like others.
+        run_queries.record_latest(
+            s,
+            row,
+            [MetricPoint(p["key"], p["value"], p["step"], p["timestamp"]) for p in points],
+        )
+        run_queries.record_texts(s, row, "param", params)
+        run_queries.record_texts(s, row, "tag", tags)
         audit.record(s, ctx.actor_label, "run.import", f"run:{row.id}", f"mlflow {info.run_id}")
         run_id = row.id
     return ImportedRun(info.run_id, experiment[1], run_id, "imported", len(points))
