@@ -11,6 +11,8 @@ The page marks what the test needs with HTML comments on the line before a block
 - ``<!-- tutorial: review N -->`` on its own: the reader reviews N items in the browser;
   the test gives the same verdicts through the REST endpoints the review screen calls,
   answering from the generator's own subjects (the truth the labels were scrambled from).
+- ``<!-- tutorial: dashboard -->`` on its own: the reader looks at the home page; the test
+  logs in through the login form as the person the page made and reads the dashboard.
 
 ``MLGROVE_TUTORIAL_SHOW=1`` prints every block's actual output instead of comparing, to
 refresh the page after a deliberate change.
@@ -62,6 +64,9 @@ def steps(page: Path) -> Iterator[Step]:
             marker = found.group(1)
             if marker.startswith("review "):
                 yield Step("review", i + 1, arg=marker.split()[1])
+                marker = None
+            elif marker == "dashboard":
+                yield Step("dashboard", i + 1)
                 marker = None
         elif line.startswith("```"):
             lang = line[3:].strip()
@@ -117,6 +122,38 @@ def _review(folder: Path, count: int, truth: dict[str, str]) -> None:
         runtime.close()
 
 
+def _section(html: str, testid: str) -> str:
+    start = html.index(f'data-testid="{testid}"')
+    return html[start : html.index("</section>", start)]
+
+
+def _dashboard(folder: Path, password: str) -> None:
+    """What the reader sees on the home page, after logging in through the form."""
+    runtime = Runtime.open(Workspace(folder).settings())
+    try:
+        with serve(runtime) as url, httpx.Client(base_url=url, timeout=30) as http:
+            form = http.get("/login").text
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', form)
+            assert csrf is not None
+            logged_in = http.post(
+                "/login",
+                data={"username": "ana", "password": password, "csrf_token": csrf.group(1)},
+            )
+            assert logged_in.status_code in (200, 303), logged_in.text
+            home = http.get("/")
+            assert home.status_code == 200
+    finally:
+        runtime.close()
+    models = _section(home.text, "dash-model-versions")
+    for shown in ("triage/v1", "triage/v2", "production", "on tickets/v1 split test", "accepted"):
+        assert shown in models, f"the dashboard's models do not show {shown!r}"
+    assert "retrained: tickets v1 → v2" in _section(home.text, "dash-retrains")
+    data = _section(home.text, "dash-data")
+    assert "tickets v2" in data
+    assert "review" in data
+    assert "triage-check" in _section(home.text, "dash-queues")
+
+
 def _environment() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLGROVE_")}
     # The reader's shell finds `mlgrove` and `python` from the environment Grove is in.
@@ -132,6 +169,7 @@ def test_the_tutorial_runs_as_written(tmp_path: Path) -> None:
     env = _environment()
     last: tuple[int, str] | None = None
     truth: dict[str, str] = {}
+    password = ""
     shown: list[str] = []
     for step in steps(PAGE):
         where = f"docs/tutorial.md:{step.line}"
@@ -140,6 +178,8 @@ def test_the_tutorial_runs_as_written(tmp_path: Path) -> None:
             if step.arg == "make_tickets.py":
                 truth = _truth(step.text)
         elif step.kind == "shell":
+            said = re.search(r"echo '([^']+)' \| mlgrove user create ana", step.text)
+            password = said.group(1) if said else password
             done = subprocess.run(
                 ["bash", "-e", "-o", "pipefail", "-c", step.text],
                 cwd=folder,
@@ -160,6 +200,12 @@ def test_the_tutorial_runs_as_written(tmp_path: Path) -> None:
         elif step.kind == "review":
             assert truth, f"{where}: review before make_tickets.py was written"
             _review(folder, int(step.arg), truth)
+        elif step.kind == "dashboard":
+            assert password, f"{where}: the page never made ana a password"
+            _dashboard(folder, password)
     if SHOW:
         print("\n".join(shown))
-    assert len([s for s in steps(PAGE) if s.kind == "shell"]) >= 10
+    kinds = [s.kind for s in steps(PAGE)]
+    assert kinds.count("shell") >= 10
+    assert "review" in kinds
+    assert "dashboard" in kinds
