@@ -151,6 +151,22 @@ def make_appended(base: Table, path: Path, *, fraction: float = 0.01) -> Table:
     return Table(path, base.rows + extra, base.seed, path.stat().st_size)
 
 
+def make_tail(base: Table, path: Path, *, fraction: float = 0.01) -> Table:
+    """Only the new rows of :func:`make_appended` (the file ``data append`` takes)."""
+    import pyarrow.parquet as pq
+
+    extra = max(1, round(base.rows * fraction))
+    params = {"base": base.path.name, "rows": base.rows, "seed": base.seed, "tail": extra}
+    if _stamped(path, params):
+        return Table(path, extra, base.seed, path.stat().st_size)
+    tmp = path.with_suffix(".tmp")
+    block = _block(base.rows, base.rows + extra, base.seed + 1)
+    pq.write_table(block, tmp, compression="snappy")
+    os.replace(tmp, path)
+    _stamp(path, params)
+    return Table(path, extra, base.seed, path.stat().st_size)
+
+
 def make_changed(base: Table, path: Path, *, fraction: float = 0.01) -> ChangedPair:
     """A second version of ``base`` with ``fraction`` of its rows changed, scattered at
     random over the whole table: half modified (``amount`` and ``category`` get new
