@@ -99,6 +99,11 @@ def test_run_status_list_and_show(module: str, capsys: pytest.CaptureFixture[str
     shown = _json(capsys, "pipeline", "show", "tickets")
     assert [r["id"] for r in shown["runs"]] == [forced["id"], again["id"], first["id"]]
     assert shown["decisions"][0]["reason"] == "run by hand"
+    # Once run (so registered), a pipeline is also addressed by its name.
+    by_name = _json(capsys, "pipeline", "status", "tickets", "--param", "minimum=3")
+    assert by_name == changed
+    rerun = _json(capsys, "pipeline", "run", "tickets", "--executor", "inline")
+    assert (rerun["pipeline"], rerun["steps_cached"]) == ("tickets", 2)
 
 
 def test_a_failing_step_prints_its_traceback_and_one_error_line(
@@ -122,7 +127,10 @@ def test_a_failing_step_prints_its_traceback_and_one_error_line(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["pipeline", "run", "nocolon"], "'nocolon' is not a pipeline path"),
+        (
+            ["pipeline", "run", "nocolon"],
+            "'nocolon' is neither a pipeline path nor a registered pipeline",
+        ),
         (["pipeline", "run", "{m}", "--param", "speed"], "--param 'speed' is not KEY=VALUE"),
         (["pipeline", "run", "{m}", "--param", "speed=1"], "has no param 'speed'"),
         (["pipeline", "run", "{m}", "--force", "train"], "has no step 'train'"),

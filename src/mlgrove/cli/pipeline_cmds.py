@@ -18,7 +18,7 @@ import typer
 from rich.table import Table
 
 from mlgrove.cli.common import err, out, state, workspace
-from mlgrove.errors import InvalidInput, StepFailed
+from mlgrove.errors import InvalidInput, NotFound, StepFailed
 
 pipeline_app = typer.Typer(
     help="Pipelines: run them (cached by content), see what is stale and why, their history.",
@@ -68,6 +68,23 @@ def _params(items: list[str] | None) -> dict[str, Any]:
         except ValueError:
             found[key] = value
     return found
+
+
+def _target(c: Any, path: str, project: str | None) -> tuple[str, str | None]:
+    """``module:attr``, or the name of a registered pipeline (its recorded path and
+    project), so `mlgrove pipeline status digits` works where it was registered."""
+    from mlgrove.services import pipelines
+
+    if ":" in path:
+        return path, project
+    try:
+        info = pipelines.get_pipeline(c, path)
+    except NotFound:
+        raise NotFound(
+            f"{path!r} is neither a pipeline path nor a registered pipeline",
+            hint="write module.path:attribute, or `mlgrove pipeline list` for the names",
+        ) from None
+    return info.path, project or info.project
 
 
 def _emit(payload: Any) -> None:
@@ -125,7 +142,9 @@ def _steps_table(r: Any) -> Table:
 @pipeline_app.command("run")
 def run_cmd(
     ctx: typer.Context,
-    path: str = typer.Argument(..., help="The pipeline, as module.path:attribute."),
+    path: str = typer.Argument(
+        ..., help="The pipeline: module.path:attribute, or the name of a registered one."
+    ),
     force: list[str] = typer.Option(
         None, "--force", help="Re-run this step and every step after it (repeatable)."
     ),
@@ -149,6 +168,7 @@ def run_cmd(
     from mlgrove.services import pipelines
 
     with _ctx(ctx) as c:
+        path, project = _target(c, path, project)
         r = pipelines.run(
             c,
             path,
@@ -185,7 +205,9 @@ def run_cmd(
 @pipeline_app.command("status")
 def status_cmd(
     ctx: typer.Context,
-    path: str = typer.Argument(..., help="The pipeline, as module.path:attribute."),
+    path: str = typer.Argument(
+        ..., help="The pipeline: module.path:attribute, or the name of a registered one."
+    ),
     param: list[str] = ParamOpt,
     project: str = ProjectOpt,
     as_json: bool = JsonOpt,
@@ -195,6 +217,7 @@ def status_cmd(
     from mlgrove.services import pipelines
 
     with _ctx(ctx) as c:
+        path, project = _target(c, path, project)
         found = pipelines.status(c, path, project=project, params=_params(param))
     if as_json:
         _emit(
