@@ -6,7 +6,7 @@ The page marks what the test needs with HTML comments on the line before a block
 - ``<!-- tutorial: file NAME -->`` before a Python block: the reader saves it as NAME.
 - ``<!-- tutorial: output -->`` before a text block: exactly what the shell block before
   it prints (stdout). ``<!-- tutorial: output varies -->`` is shown but not compared
-  (times, durations, run ids).
+  (times, durations, run ids, paths).
 - ``<!-- tutorial: skip ... -->`` before a shell block: not run (``mlgrove serve``).
 - ``<!-- tutorial: review N -->`` on its own: the reader reviews N items in the browser;
   the test gives the same verdicts through the REST endpoints the review screen calls,
@@ -14,8 +14,9 @@ The page marks what the test needs with HTML comments on the line before a block
 - ``<!-- tutorial: dashboard -->`` on its own: the reader looks at the home page; the test
   logs in through the login form as the person the page made and reads the dashboard.
 
-``MLGROVE_TUTORIAL_SHOW=1`` prints every block's actual output instead of comparing, to
-refresh the page after a deliberate change.
+After a deliberate change to what a command prints, ``MLGROVE_TUTORIAL_REWRITE=1`` runs
+the page and writes every output block from what its commands printed (the run's folder
+shown as ``/home/you/tickets``) instead of comparing; read the diff before committing.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ from mlgrove.workspace import Workspace
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "tutorial.md"
 MARKER = re.compile(r"^<!-- tutorial: (.*?) -->$")
-SHOW = os.environ.get("MLGROVE_TUTORIAL_SHOW") == "1"
+REWRITE = os.environ.get("MLGROVE_TUTORIAL_REWRITE") == "1"
+SHOWN_FOLDER = "/home/you/tickets"
 
 
 @dataclass(frozen=True)
@@ -74,8 +76,8 @@ def steps(page: Path) -> Iterator[Step]:
             code = "\n".join(lines[i + 1 : end]) + "\n"
             if marker and marker.startswith("file "):
                 yield Step("file", i + 2, code, marker.split()[1])
-            elif marker == "output":
-                yield Step("output", i + 2, code)
+            elif marker in ("output", "output varies"):
+                yield Step("output", i + 2, code, arg=marker)
             elif lang == "bash" and not (marker or "").startswith("skip"):
                 yield Step("shell", i + 2, code)
             marker = None
@@ -83,6 +85,15 @@ def steps(page: Path) -> Iterator[Step]:
         elif line:
             marker = None
         i += 1
+
+
+def _rewrite(page: Path, rewrites: list[tuple[Step, str]]) -> None:
+    """Put each output block's new text in place, last block first (lines shift)."""
+    lines = page.read_text(encoding="utf-8").split("\n")
+    for block, text in reversed(rewrites):
+        start = block.line - 1
+        lines[start : start + len(block.text.splitlines())] = text.rstrip("\n").split("\n")
+    page.write_text("\n".join(lines), encoding="utf-8")
 
 
 def _truth(make_tickets: str) -> dict[str, str]:
@@ -170,7 +181,7 @@ def test_the_tutorial_runs_as_written(tmp_path: Path) -> None:
     last: tuple[int, str] | None = None
     truth: dict[str, str] = {}
     password = ""
-    shown: list[str] = []
+    rewrites: list[tuple[Step, str]] = []
     for step in steps(PAGE):
         where = f"docs/tutorial.md:{step.line}"
         if step.kind == "file":
@@ -190,10 +201,11 @@ def test_the_tutorial_runs_as_written(tmp_path: Path) -> None:
             )
             assert done.returncode == 0, f"{where}: exit {done.returncode}\n{done.stderr}"
             last = (step.line, done.stdout)
-            shown.append(f"--- {where}\n{done.stdout}")
         elif step.kind == "output":
             assert last is not None, f"{where}: an output block with no command before it"
-            if not SHOW:
+            if REWRITE:
+                rewrites.append((step, last[1].replace(str(folder), SHOWN_FOLDER)))
+            elif step.arg == "output":
                 assert last[1] == step.text, (
                     f"{where}: the commands at docs/tutorial.md:{last[0]} printed\n{last[1]}"
                 )
@@ -203,8 +215,8 @@ def test_the_tutorial_runs_as_written(tmp_path: Path) -> None:
         elif step.kind == "dashboard":
             assert password, f"{where}: the page never made ana a password"
             _dashboard(folder, password)
-    if SHOW:
-        print("\n".join(shown))
+    if REWRITE:
+        _rewrite(PAGE, rewrites)
     kinds = [s.kind for s in steps(PAGE)]
     assert kinds.count("shell") >= 10
     assert "review" in kinds
