@@ -234,9 +234,11 @@ def load(path: str, *, fresh: bool = False) -> Pipeline:
         raise InvalidInput(
             f"{path!r} is not a pipeline path", hint="write it as module.path:attribute"
         )
-    if fresh:
+    top = module_name.split(".")[0]
+    # Grove's own modules are never re-imported: a second copy of this module would make
+    # a second Pipeline class, and the pipeline it loads would not be "a Pipeline".
+    if fresh and top != __name__.split(".")[0]:
         # The whole top-level package: a helper module beside the pipeline may have changed.
-        top = module_name.split(".")[0]
         for name in [m for m in sys.modules if m == top or m.startswith(top + ".")]:
             del sys.modules[name]
         importlib.invalidate_caches()
