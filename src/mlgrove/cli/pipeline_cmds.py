@@ -168,11 +168,11 @@ def run_cmd(
     from mlgrove.services import pipelines
 
     with _ctx(ctx) as c:
-        path, project = _target(c, path, project)
+        target, where = _target(c, path, project)
         r = pipelines.run(
             c,
-            path,
-            project=project,
+            target,
+            project=where,
             params=_params(param),
             force=force or [],
             executor=executor,
@@ -217,8 +217,8 @@ def status_cmd(
     from mlgrove.services import pipelines
 
     with _ctx(ctx) as c:
-        path, project = _target(c, path, project)
-        found = pipelines.status(c, path, project=project, params=_params(param))
+        target, where = _target(c, path, project)
+        found = pipelines.status(c, target, project=where, params=_params(param))
     if as_json:
         _emit(
             [{"step": s.step, "fresh": s.fresh, "reasons": s.reasons, "key": s.key} for s in found]
