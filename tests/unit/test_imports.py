@@ -27,7 +27,10 @@ def loaded_after(statement: str) -> set[str]:
             "import mlgrove.domain.people, mlgrove.domain.authz, mlgrove.domain.names",
             {"sqlalchemy", "fastapi", "httpx"},
         ),
-        ("import mlgrove", {"fastapi", "sqlalchemy", "uvicorn", "alembic", "starlette"}),
+        (
+            "import mlgrove",
+            {"fastapi", "sqlalchemy", "uvicorn", "alembic", "starlette", "numpy", "pyarrow"},
+        ),
         ("import mlgrove.client.http", {"sqlalchemy", "fastapi"}),
         ("import mlgrove.cli.main", {"fastapi", "uvicorn"}),
     ],

@@ -11,9 +11,8 @@ from __future__ import annotations
 import abc
 import builtins
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mlgrove.domain.agreement import AgreementReport
 from mlgrove.domain.datasets import Version
 from mlgrove.domain.review import (
     Assignment,
@@ -26,6 +25,10 @@ from mlgrove.domain.review import (
     ReviewCommit,
     Verdict,
 )
+
+if TYPE_CHECKING:
+    # NumPy-backed statistics: imported where they are computed, not with the SDK.
+    from mlgrove.domain.agreement import AgreementReport
 
 
 class Review(abc.ABC):

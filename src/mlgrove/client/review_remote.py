@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 from mlgrove.client import wire
 from mlgrove.client.review import QueueHandle, Review
-from mlgrove.domain.agreement import AgreementReport, Estimate, Level
 from mlgrove.domain.datasets import Version
 from mlgrove.domain.review import (
     Assignment,
@@ -30,6 +29,7 @@ from mlgrove.domain.review import (
 
 if TYPE_CHECKING:
     from mlgrove.client.http import RemoteClient
+    from mlgrove.domain.agreement import AgreementReport, Estimate
 
 
 def _queue(d: dict[str, Any]) -> Queue:
@@ -71,6 +71,8 @@ def _verdict(d: dict[str, Any]) -> Verdict:
 
 
 def _estimate(d: dict[str, Any] | None) -> Estimate | None:
+    from mlgrove.domain.agreement import Estimate
+
     return None if d is None else Estimate(d["value"], d["ci_low"], d["ci_high"])
 
 
@@ -79,6 +81,10 @@ def _rate(d: dict[str, Any]) -> Rate:
 
 
 def _report(d: dict[str, Any]) -> AgreementReport:
+    # Imported here: the agreement module loads NumPy, which the remote SDK otherwise
+    # does not need.
+    from mlgrove.domain.agreement import AgreementReport, Estimate, Level
+
     def est(key: str) -> Estimate:
         return _estimate(d[key]) or Estimate(None)
 
