@@ -180,23 +180,6 @@ def test_upgrade_reports_up_to_date(
     assert "up to date" in capsys.readouterr().out
 
 
-def test_demo_builds_a_workspace_with_every_role(tmp_path: Path) -> None:
-    result = cli("demo", "--path", str(tmp_path / "demo"), "--no-serve")
-    assert result.returncode == 0, result.stderr
-    for role in ("admin", "manager", "engineer", "reviewer"):
-        assert role in result.stdout
-    again = cli("demo", "--path", str(tmp_path / "demo"), "--no-serve")
-    assert again.returncode == 0, again.stderr
-    users = subprocess.run(
-        [*MLGROVE, "-w", str(tmp_path / "demo"), "user", "list"], capture_output=True, text=True
-    )
-    assert users.stdout.count("grove.example") == 0  # e-mails are not in the table
-    assert (
-        sum(1 for line in users.stdout.splitlines() if "Applied ML" in line or "Platform" in line)
-        == 6
-    )
-
-
 def test_init_on_postgresql(tmp_path: Path, grove_postgres: object) -> None:
     from mlgrove.testing import services
 

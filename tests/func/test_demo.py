@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from mlgrove.domain.people import LOCAL_ADMIN
-from mlgrove.services import datasets, pipelines, registry, review_stats
+from mlgrove.services import datasets, demo, people, pipelines, registry, review_stats
 from mlgrove.services.context import Context, Runtime
 from mlgrove.services.demo_pipeline import MODEL
 from mlgrove.services.demo_story import PROJECT, QUALITY_QUEUE
@@ -90,6 +90,14 @@ def test_people_judged_every_model_version_on_the_same_images(admin: Context) ->
         assert q.accept_rate.low is not None
         assert q.accept_rate.high is not None
         assert q.accept_rate.low <= q.accept_rate.value <= q.accept_rate.high
+
+
+def test_the_demo_team_has_every_role_in_two_teams(admin: Context) -> None:
+    everyone = {p.username: p for p in people.list_people(admin)}
+    demo_people = [everyone[d.username] for d in demo.PEOPLE]
+    assert len(demo_people) >= 10
+    assert {p.role.value for p in demo_people} == {"admin", "manager", "engineer", "reviewer"}
+    assert len({p.team_id for p in demo_people}) == 2
 
 
 def test_running_the_demo_again_reuses_the_workspace(

@@ -6,27 +6,51 @@ stderr and exits 1; usage errors exit 2. Tracebacks are for bugs only.
 
 from __future__ import annotations
 
+import importlib
 import sys
+from collections.abc import Iterable
 
 import typer
 
 from mlgrove._version import __version__
-from mlgrove.cli import (
-    data_cmds,
-    growth_cmds,
-    import_cmds,
-    people_cmds,
-    pipeline_cmds,
-    program_cmds,
-    review_cmds,
-    server_cmds,
-    tracking_cmds,
-    workspace_cmds,
-)
 from mlgrove.cli.common import State
 from mlgrove.errors import GroveError
 
-app = typer.Typer(
+# Each top-level command and the module that registers it. A run imports only the module
+# of the command it runs: `mlgrove pipeline status` need not load pandas, pyarrow and
+# MLflow's importer (about a second of start-up). Help and unknown commands load all.
+# The order is the order of `mlgrove --help`.
+COMMANDS: dict[str, str] = {
+    "init": "workspace_cmds",
+    "upgrade": "workspace_cmds",
+    "fsck": "workspace_cmds",
+    "config": "workspace_cmds",
+    "object": "workspace_cmds",
+    "data": "data_cmds",
+    "runs": "tracking_cmds",
+    "models": "tracking_cmds",
+    "worker": "pipeline_cmds",
+    "pipeline": "pipeline_cmds",
+    "review": "review_cmds",
+    "feedback": "growth_cmds",
+    "ladder": "growth_cmds",
+    "help": "program_cmds",
+    "learning": "program_cmds",
+    "mentors": "program_cmds",
+    "designs": "program_cmds",
+    "import": "import_cmds",
+    "audit": "people_cmds",
+    "user": "people_cmds",
+    "team": "people_cmds",
+    "project": "people_cmds",
+    "token": "people_cmds",
+    "serve": "server_cmds",
+    "demo": "server_cmds",
+}
+# Global options that take a value (so the value is not taken for the command).
+_VALUED = {"--workspace", "-w", "--url", "--server", "--token", "--user", "-u"}
+
+_app = typer.Typer(
     name="mlgrove",
     help="Grove: where an ML team's models and its engineers grow together.\n\n"
     "Start with `mlgrove init` in a project folder (or `mlgrove demo` to look around). "
@@ -45,7 +69,7 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
+@_app.callback()
 def main(
     ctx: typer.Context,
     workspace: str | None = typer.Option(
@@ -83,23 +107,57 @@ def main(
     ctx.obj = State(workspace=workspace, url=url, token=token, user=user)
 
 
-workspace_cmds.register(app)
-data_cmds.register(app)
-tracking_cmds.register(app)
-pipeline_cmds.register(app)
-review_cmds.register(app)
-growth_cmds.register(app)
-program_cmds.register(app)
-import_cmds.register(app)
-people_cmds.register(app)
-server_cmds.register(app)
+_loaded: set[str] = set()
+
+
+def _register(modules: Iterable[str]) -> typer.Typer:
+    for name in modules:
+        if name not in _loaded:
+            importlib.import_module(f"mlgrove.cli.{name}").register(_app)
+            _loaded.add(name)
+    return _app
+
+
+def full_app() -> typer.Typer:
+    """The CLI with every command registered (for help, docs and tests)."""
+    return _register(dict.fromkeys(COMMANDS.values()))
+
+
+def _command(argv: list[str]) -> str | None:
+    """The top-level command named in ``argv`` (None: help, version or nothing)."""
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg in _VALUED:
+            skip = True
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
+def app_for(argv: list[str]) -> typer.Typer:
+    """The CLI with just what ``argv`` needs registered (everything when unsure)."""
+    command = _command(argv)
+    if command is None and "--version" in argv:
+        return _app  # answered by the eager option, before any command
+    module = COMMANDS.get(command or "")
+    return _register([module]) if module is not None else full_app()
+
+
+def __getattr__(name: str) -> typer.Typer:
+    # `from mlgrove.cli.main import app`: the whole CLI, as before lazy loading.
+    if name == "app":
+        return full_app()
+    raise AttributeError(name)
 
 
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code (the console script exits with it)."""
     try:
         # Standalone mode: Typer itself prints usage errors (exit 2) and handles --help.
-        app(args=argv, prog_name="mlgrove")
+        args = sys.argv[1:] if argv is None else argv
+        app_for(args)(args=args, prog_name="mlgrove")
         code = 0
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
