@@ -118,6 +118,12 @@ def test_a_new_reviewer_closes_the_loop_with_the_keyboard(
         assert "accuracy" in versions.split(f"{MODEL}/v{newest}", 1)[1].split(MODEL, 1)[0]
         assert page.get_by_test_id("quality-chart").count() == 1
 
+        # The model page puts people's judgement beside the automatic scores.
+        page.get_by_test_id("dash-model-versions").get_by_role("link").first.click()
+        judged = page.get_by_test_id("judgements").inner_text()
+        for version in range(1, 4):
+            assert f"v{version}\tdigits-quality" in judged
+
 
 def _model_numbers(text: str) -> list[str]:
     import re

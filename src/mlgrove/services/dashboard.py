@@ -224,3 +224,48 @@ def build(ctx: Context) -> Dashboard:
         help=_allowed(lambda: help_requests.team_stats(ctx)) if in_team else None,
         learning=_allowed(lambda: learning.budget_report(ctx)) if in_team else None,
     )
+
+
+@dataclass(frozen=True)
+class HumanJudgement:
+    """One version's human-judged quality on one review queue."""
+
+    version: int
+    queue: str
+    project: str
+    accept_rate: Rate
+    reviewed_items: int
+    rubric_means: dict[str, float]
+    pairwise: Rate
+
+
+def model_judgements(ctx: Context, model_id: int) -> list[HumanJudgement]:
+    """Every review queue's judgement of this model's versions (the model page shows
+    them beside the automatic scores), newest version first. Queues the viewer may not
+    read are left out."""
+    with ctx.db.read() as s:
+        numbers = dict(
+            s.execute(
+                select(ModelVersionRow.id, ModelVersionRow.number).where(
+                    ModelVersionRow.model_id == model_id
+                )
+            ).all()
+        )
+    found = []
+    for q in _allowed(lambda: review.list_queues(ctx)) or []:
+        judged = _allowed(lambda q=q: review_stats.model_quality(ctx, q.name, project=q.project))  # type: ignore[misc]
+        for mq in judged or []:
+            if mq.model_version_id in numbers:
+                found.append(
+                    HumanJudgement(
+                        numbers[mq.model_version_id],
+                        q.name,
+                        q.project,
+                        mq.accept_rate,
+                        mq.reviewed_items,
+                        dict(mq.rubric_means),
+                        mq.pairwise,
+                    )
+                )
+    found.sort(key=lambda j: (-j.version, j.queue))
+    return found

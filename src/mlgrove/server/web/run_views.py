@@ -28,7 +28,7 @@ from mlgrove.server.web import charts
 from mlgrove.server.web.formatting import urlpart
 from mlgrove.server.web.pages import render, templates
 from mlgrove.server.web.urls import version_url
-from mlgrove.services import evaluations, projects, registry, run_queries, tracking
+from mlgrove.services import dashboard, evaluations, projects, registry, run_queries, tracking
 from mlgrove.services.context import Context
 
 router = APIRouter(include_in_schema=False)
@@ -398,6 +398,7 @@ def model_page(
         "model.html",
         {
             "model": model,
+            "judgements": dashboard.model_judgements(ctx, model.id),
             "groups": _evaluation_groups(found),
             "comparison": comparison,
             "graph": graph,
