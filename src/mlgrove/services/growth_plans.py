@@ -17,8 +17,8 @@ from mlgrove.domain import growth as rules
 from mlgrove.domain.clock import utcnow
 from mlgrove.domain.growth import Evidence, EvidenceKind, Goal, GrowthPlan, Note, WorkItem
 from mlgrove.domain.growth_policy import DataKind, Item, may_read
-from mlgrove.errors import InvalidInput, NotFound
-from mlgrove.services import audit, growth_access, growth_ladder
+from mlgrove.errors import InvalidInput, NotFound, PermissionDenied
+from mlgrove.services import audit, growth_access, growth_ladder, review_stats
 from mlgrove.services.context import Context
 from mlgrove.store.models import (
     DatasetRow,
@@ -26,6 +26,7 @@ from mlgrove.store.models import (
     ModelRow,
     ModelVersionRow,
     PersonRow,
+    ProjectRow,
     RunRow,
 )
 from mlgrove.store.models.growth import (
@@ -230,20 +231,21 @@ def work_items(ctx: Context, *, limit: int = 200) -> list[WorkItem]:
             items.append(
                 WorkItem(EvidenceKind.PIPELINE, pl.id, f"pipeline {pl.name}", pl.created_at)
             )
-        for queue, verdicts, last in s.execute(
+        reviewed = s.execute(
             select(
-                ReviewQueueRow,
+                ReviewQueueRow.id,
+                ReviewQueueRow.name,
+                ProjectRow.name,
                 func.count(ReviewVerdictRow.id),
                 func.max(ReviewVerdictRow.created_at),
             )
             .join(ReviewVerdictRow, ReviewVerdictRow.queue_id == ReviewQueueRow.id)
             .join(ReviewerRow, ReviewerRow.id == ReviewVerdictRow.reviewer_id)
+            .join(ProjectRow, ProjectRow.id == ReviewQueueRow.project_id)
             .where(ReviewerRow.person_id == me.id)
-            .group_by(ReviewQueueRow.id)
+            .group_by(ReviewQueueRow.id, ReviewQueueRow.name, ProjectRow.name)
             .limit(limit)
-        ):
-            label = f"{verdicts} verdicts in review queue {queue.name}"
-            items.append(WorkItem(EvidenceKind.REVIEWS, queue.id, label, last))
+        ).all()
         for dr in s.scalars(
             select(DesignReviewRow)
             .where(DesignReviewRow.presenter_id == me.id)
@@ -276,6 +278,19 @@ def work_items(ctx: Context, *, limit: int = 200) -> list[WorkItem]:
         ):
             label = f"feedback from {giver.display_name}" + (f" on {fb.about}" if fb.about else "")
             items.append(WorkItem(EvidenceKind.FEEDBACK, fb.id, label[:300], fb.created_at))
+    for queue_id, queue, project, verdicts, last in reviewed:
+        label = f"{verdicts} verdicts in review queue {queue}"
+        # The gold accuracy is the person's own coaching figure (theirs to show).
+        try:
+            gold = review_stats.coaching(ctx, queue, me.username, project=project)
+        except PermissionDenied:  # a role that may no longer review
+            gold = None
+        if gold is not None and gold.gold_items:
+            label += (
+                f", {gold.correct} of {gold.gold_items} gold items right"
+                f" ({100 * gold.correct / gold.gold_items:.0f}%)"
+            )
+        items.append(WorkItem(EvidenceKind.REVIEWS, queue_id, label[:300], last))
     return sorted(items, key=lambda i: i.at, reverse=True)
 
 
