@@ -371,3 +371,56 @@ def test_a_run_whose_process_died_is_marked_failed_and_keeps_its_steps(
     )
     assert [s.status for s in reaped.steps] == ["succeeded", "succeeded"]
     assert pipelines.get_run(ctx, alive.id).status == "running"
+
+
+LABEL_RULE_PROJECT = """
+import pyarrow as pa
+
+from mlgrove.pipelines import Pipeline, dataset, on_dataset, step
+
+
+@step(datasets={"rows": dataset("tickets")})
+def count(rows: pa.Table) -> int:
+    return rows.num_rows
+
+
+pipeline = Pipeline("triage", [count], retrain=[on_dataset("tickets", min_reviewed_labels=3)])
+"""
+
+
+def test_a_rule_on_reviewed_labels_waits_for_enough_of_them(
+    ctx: Context, project: Callable[[str], str]
+) -> None:
+    from mlgrove.domain.review import QueueSpec
+    from mlgrove.services import review, review_assign, review_loop
+
+    tickets = pd.DataFrame({"id": range(10), "label": ["bug"] * 10})
+    table_commit.commit(ctx, "tickets", tickets, key=["id"], label="label", project="shop")
+    pipelines.register(ctx, project(LABEL_RULE_PROJECT), project="shop")
+    review.create_queue(
+        ctx,
+        "tickets-q",
+        QueueSpec(labels=["bug", "billing"], training_dataset="tickets"),
+        project="shop",
+    )
+
+    def review_rows(ids: list[int]) -> None:
+        review.add_items(
+            ctx,
+            "tickets-q",
+            [{"id": f"t{i}", "input": {"text": f"ticket {i}"}, "row_key": str(i)} for i in ids],
+            project="shop",
+        )
+        while (got := review_assign.next_item(ctx, "tickets-q", project="shop")) is not None:
+            review_assign.submit(ctx, got.item.id, {"label": "billing"})
+        assert review_loop.commit_corrections(ctx, "tickets-q", project="shop") is not None
+
+    review_rows([0, 1])
+    skipped = retrain.check(ctx, executor="inline")
+    assert [(d.outcome, d.reason) for d in skipped] == [
+        ("skipped", "not retrained: tickets v1 → v2: 2 reviewed labels committed (< 3)")
+    ]
+    review_rows([2])  # the count adds up across versions until a retrain
+    ran = retrain.check(ctx, executor="inline")
+    assert ran[0].outcome == "ran"
+    assert "3 reviewed labels committed (≥ 3)" in ran[0].reason

@@ -33,6 +33,9 @@ class RetrainRule:
     min_changed_pct: float | None = None
     split_changed: str | None = None
     cron: str | None = None
+    #: labels people reviewed (in review queues) and committed to the dataset since the
+    #: version the pipeline last trained on
+    min_reviewed_labels: int | None = None
 
     def describe(self) -> str:
         if self.kind == "schedule":
@@ -44,6 +47,8 @@ class RetrainRule:
             conditions.append(f">= {self.min_changed_pct:g}% rows changed")
         if self.split_changed is not None:
             conditions.append(f"split {self.split_changed!r} changed")
+        if self.min_reviewed_labels is not None:
+            conditions.append(f">= {self.min_reviewed_labels} reviewed labels")
         return f"when {self.dataset} gets a new version" + (
             f" with {' or '.join(conditions)}" if conditions else ""
         )
@@ -55,6 +60,7 @@ def on_dataset(
     min_added_rows: int | None = None,
     min_changed_pct: float | None = None,
     split_changed: str | None = None,
+    min_reviewed_labels: int | None = None,
 ) -> RetrainRule:
     """Retrain when dataset ``name`` gets a new version meeting any given condition
     (with none given, any new version does). Changes add up across versions until a
@@ -65,12 +71,15 @@ def on_dataset(
         raise InvalidInput("min_added_rows must be 1 or more")
     if min_changed_pct is not None and not 0 < min_changed_pct <= 100:
         raise InvalidInput("min_changed_pct must be a percentage in (0, 100]")
+    if min_reviewed_labels is not None and min_reviewed_labels < 1:
+        raise InvalidInput("min_reviewed_labels must be 1 or more")
     return RetrainRule(
         kind="dataset",
         dataset=name,
         min_added_rows=min_added_rows,
         min_changed_pct=min_changed_pct,
         split_changed=split_changed,
+        min_reviewed_labels=min_reviewed_labels,
     )
 
 

@@ -87,6 +87,7 @@ def sync(s: Session, ctx: Context, p: Pipeline, project: str | None) -> Pipeline
                 "min_added_rows": rule.min_added_rows,
                 "min_changed_pct": rule.min_changed_pct,
                 "split_changed": rule.split_changed,
+                "min_reviewed_labels": rule.min_reviewed_labels,
                 "cron": rule.cron,
             }.items()
             if v is not None

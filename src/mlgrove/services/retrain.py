@@ -26,12 +26,13 @@ from mlgrove.services import datasets as ds_service
 from mlgrove.services import evaluations, registry, splits, table_diff
 from mlgrove.services.context import Context
 from mlgrove.services.pipeline_records import DecisionInfo, decision_info
-from mlgrove.store.models import ProjectRow
+from mlgrove.store.models import DatasetVersionRow, ProjectRow
 from mlgrove.store.models.pipelines import (
     PipelineDecisionRow,
     PipelineRow,
     PipelineRuleRow,
 )
+from mlgrove.store.models.review import ReviewCommitRow
 
 PRODUCTION = "production"
 
@@ -192,12 +193,35 @@ def dataset_conditions(
         ok = old is None or _split_changed(ctx, project, name, old, new, split)
         met |= ok
         parts.append(f"split {split!r} {'changed' if ok else 'unchanged'}")
+    if (labels := spec.get("min_reviewed_labels")) is not None:
+        conditions += 1
+        reviewed = _reviewed_labels(ctx, project, name, old, new)
+        ok = reviewed >= labels
+        met |= ok
+        parts.append(f"{reviewed} reviewed labels committed ({'≥' if ok else '<'} {labels})")
     if conditions == 0:
         met = True
         parts.append(
             f"{counts['added']} added, {counts['removed']} removed, {counts['changed']} changed"
         )
     return met, f"{what}: " + ", ".join(parts)
+
+
+def _reviewed_labels(ctx: Context, project: str, name: str, old: int | None, new: int) -> int:
+    """Review items whose answers were committed to versions after ``old`` up to ``new``
+    (each a label a person reviewed, whether it changed the row or confirmed it)."""
+    with ctx.db.read() as s:
+        ds, _ = ds_service.dataset_row(s, ctx, project, name)
+        rows = s.scalars(
+            select(ReviewCommitRow.item_ids)
+            .join(DatasetVersionRow, DatasetVersionRow.id == ReviewCommitRow.dataset_version_id)
+            .where(
+                DatasetVersionRow.dataset_id == ds.id,
+                DatasetVersionRow.number > (old or 0),
+                DatasetVersionRow.number <= new,
+            )
+        ).all()
+    return sum(len(items) for items in rows)
 
 
 def _split_changed(ctx: Context, project: str, name: str, old: int, new: int, split: str) -> bool:
