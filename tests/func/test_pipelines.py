@@ -424,3 +424,86 @@ def test_a_rule_on_reviewed_labels_waits_for_enough_of_them(
     ran = retrain.check(ctx, executor="inline")
     assert ran[0].outcome == "ran"
     assert "3 reviewed labels committed (≥ 3)" in ran[0].reason
+
+
+HUMAN_GATE_PROJECT = """
+import pickle
+
+import pyarrow as pa
+
+from mlgrove.pipelines import ModelOutput, Pipeline, Promotion, dataset, on_dataset, step
+
+
+@step(datasets={"rows": dataset("reviews", split="train")})
+def train(rows: pa.Table) -> ModelOutput:
+    return ModelOutput(
+        name="judged",
+        data=pickle.dumps(rows.num_rows),
+        metrics={"accuracy": round(0.5 + rows.num_rows / 1000, 4)},
+        test_set=dataset("reviews", split="test", version="v1"),
+    )
+
+
+pipeline = Pipeline(
+    "judged",
+    [train],
+    retrain=[on_dataset("reviews", min_added_rows=10)],
+    promotion=Promotion("accuracy", human_queue="judge-q", human_min_items=3),
+)
+"""
+
+
+def test_promotion_waits_for_people_and_keeps_production_when_they_judge_it_worse(
+    ctx: Context, project: Callable[[str], str]
+) -> None:
+    from mlgrove.domain.review import QueueSpec
+    from mlgrove.services import review, review_assign
+
+    path = project(HUMAN_GATE_PROJECT)
+    pipelines.run(ctx, path, project="shop", executor="inline")  # v1: production at once
+    table_commit.commit(ctx, "reviews", pd.concat([reviews(100), reviews(20, 100)]), project="shop")
+    decided = retrain.check(ctx, executor="inline")
+    waiting = [d for d in decided if d.kind == "promotion"]
+    assert [d.outcome for d in waiting] == ["waiting"]
+    assert "waiting for people to judge 3 of judged/v2's predictions" in waiting[0].reason
+    assert registry.resolve(ctx, "judged@production", "shop").number == 1
+    assert retrain.check(ctx, executor="inline") == []  # still waiting: nothing recorded
+
+    review.create_queue(
+        ctx, "judge-q", QueueSpec(labels=["pos", "neg"], random_share=1.0), project="shop"
+    )
+    with ctx.db.read() as s:
+        ids = {v: registry.resolve_row(s, ctx, f"judged/v{v}", "shop")[1].id for v in (1, 2)}
+    review.add_items(
+        ctx,
+        "judge-q",
+        [
+            {
+                "id": f"v{v}-{i}",
+                "input": {"text": f"text {i}"},
+                "prediction": "pos",
+                "model_version_id": ids[v],
+            }
+            for v in (1, 2)
+            for i in range(3)
+        ],
+        project="shop",
+    )
+    # People accept all of v1's predictions and one of v2's three.
+    verdicts = {
+        "v1-0": "pos",
+        "v1-1": "pos",
+        "v1-2": "pos",
+        "v2-0": "pos",
+        "v2-1": "neg",
+        "v2-2": "neg",
+    }
+    while (got := review_assign.next_item(ctx, "judge-q", project="shop")) is not None:
+        review_assign.submit(ctx, got.item.id, {"label": verdicts[str(got.item.external_id)]})
+
+    kept = retrain.check(ctx, executor="inline")
+    assert [(d.kind, d.outcome) for d in kept] == [("promotion", "kept")]
+    assert "people accepted 33% of its predictions in judge-q against 100%" in kept[0].reason
+    assert registry.resolve(ctx, "judged@production", "shop").number == 1
+    outcomes = [d.outcome for d in pipelines.decisions(ctx, "judged") if d.kind == "promotion"]
+    assert outcomes[:2] == ["kept", "waited"]

@@ -102,6 +102,13 @@ class Promotion:
     metric: str
     margin: float = 0.0
     higher_is_better: bool = True
+    #: With a review queue named here, a candidate that wins on ``metric`` is promoted
+    #: only once people judged at least ``human_min_items`` of its predictions on the
+    #: queue's random slice, and only if their accept rate is not below production's by
+    #: more than ``human_max_drop`` (until then the decision is "waiting").
+    human_queue: str | None = None
+    human_min_items: int = 20
+    human_max_drop: float = 0.0
 
 
 class Pipeline:

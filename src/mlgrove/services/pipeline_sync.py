@@ -52,6 +52,9 @@ def sync(s: Session, ctx: Context, p: Pipeline, project: str | None) -> Pipeline
             "metric": p.promotion.metric,
             "margin": p.promotion.margin,
             "higher_is_better": p.promotion.higher_is_better,
+            "human_queue": p.promotion.human_queue,
+            "human_min_items": p.promotion.human_min_items,
+            "human_max_drop": p.promotion.human_max_drop,
         }
         if p.promotion
         else None

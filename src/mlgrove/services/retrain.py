@@ -23,7 +23,7 @@ from mlgrove.domain.tracking import ModelVersion
 from mlgrove.errors import GroveError, NotFound
 from mlgrove.pipelines.graph import Pipeline, load
 from mlgrove.services import datasets as ds_service
-from mlgrove.services import evaluations, registry, splits, table_diff
+from mlgrove.services import evaluations, registry, review_stats, splits, table_diff
 from mlgrove.services.context import Context
 from mlgrove.services.pipeline_records import DecisionInfo, decision_info
 from mlgrove.store.models import DatasetVersionRow, ProjectRow
@@ -75,12 +75,18 @@ def consider_promotion(
     candidate: ModelVersion,
     test_set: str | None,
     project: str,
-) -> DecisionInfo:
+    *,
+    record_waiting: bool = True,
+) -> DecisionInfo | None:
     """Move ``production`` to the candidate only if it beats production on the same
-    test set (dataset version and split) by the policy's margin."""
+    test set (dataset version and split) by the policy's margin, and, with a human check
+    in the policy, only once people judged it no worse than production. Returns None
+    when it is still waiting and ``record_waiting`` is off (the worker's re-checks)."""
     policy = p.promotion
 
-    def decide(outcome: str, reason: str, **detail: Any) -> DecisionInfo:
+    def decide(outcome: str, reason: str, **detail: Any) -> DecisionInfo | None:
+        if outcome == "waiting" and not record_waiting:
+            return None
         return _decide(
             ctx,
             pipeline_id,
@@ -134,11 +140,20 @@ def consider_promotion(
     gain = cand - base if policy.higher_is_better else base - cand
     numbers = f"{metric} {cand:.4g} vs {base:.4g} on {test_set}"
     if gain > 0 and gain >= policy.margin:
+        held, judged = _human_gate(ctx, policy, candidate, prod, project)
+        if held is not None:
+            outcome, why = held
+            return decide(
+                outcome,
+                f"{numbers} (better by {gain:.4g}); {why}",
+                production=prod.name,
+                gain=gain,
+            )
         registry.set_alias(ctx, candidate.model, PRODUCTION, str(candidate.number), project=project)
         return decide(
             "promoted",
             f"{candidate.name} replaces {prod.name}: {numbers} "
-            f"(better by {gain:.4g}, margin {policy.margin:g})",
+            f"(better by {gain:.4g}, margin {policy.margin:g}){judged}",
             production=prod.name,
             gain=gain,
         )
@@ -149,6 +164,105 @@ def consider_promotion(
         production=prod.name,
         gain=gain,
     )
+
+
+def _human_gate(
+    ctx: Context, policy: Any, candidate: ModelVersion, prod: ModelVersion, project: str
+) -> tuple[tuple[str, str] | None, str]:
+    """People's judgement of the candidate against production on the policy's queue:
+    ((outcome, reason) when it holds the promotion back, or None; a note for the reason
+    when it lets it through)."""
+    queue = policy.human_queue
+    if queue is None:
+        return None, ""
+    with ctx.db.read() as s:
+        ids = {
+            ref: registry.resolve_row(s, ctx, ref, project)[1].id
+            for ref in (candidate.name, prod.name)
+        }
+    judged = {
+        q.model_version_id: q for q in review_stats.model_quality(ctx, queue, project=project)
+    }
+    cand, base = judged.get(ids[candidate.name]), judged.get(ids[prod.name])
+    seen = cand.reviewed_items if cand is not None else 0
+    if cand is None or cand.accept_rate.value is None or seen < policy.human_min_items:
+        return (
+            "waiting",
+            f"waiting for people to judge {policy.human_min_items} of {candidate.name}'s "
+            f"predictions in review queue {queue} (so far {seen})",
+        ), ""
+    mine = cand.accept_rate.value
+    if base is None or base.accept_rate.value is None:
+        return None, f"; people accepted {mine:.0%} of its predictions in {queue}"
+    theirs = base.accept_rate.value
+    if theirs - mine > policy.human_max_drop:
+        return (
+            "kept",
+            f"but people accepted {mine:.0%} of its predictions in {queue} against "
+            f"{theirs:.0%} of {prod.name}'s (a drop of {theirs - mine:.1%}, allowed "
+            f"{policy.human_max_drop:.1%}), so {prod.name} stays production",
+        ), ""
+    return None, f"; people accepted {mine:.0%} of its predictions vs {theirs:.0%} in {queue}"
+
+
+def recheck_waiting(ctx: Context) -> list[DecisionInfo]:
+    """Decide the promotions that were waiting for people's judgement, where it has
+    arrived since (each waiting decision is decided once; until then nothing is
+    recorded, so a worker tick adds no noise)."""
+    made: list[DecisionInfo] = []
+    with ctx.db.read() as s:
+        waiting = [
+            (
+                d.id,
+                d.pipeline_id,
+                d.run_id,
+                dict(d.detail),
+                p.path,
+                s.get_one(ProjectRow, p.project_id).name,
+            )
+            for d, p in s.execute(
+                select(PipelineDecisionRow, PipelineRow)
+                .join(PipelineRow, PipelineRow.id == PipelineDecisionRow.pipeline_id)
+                .where(
+                    PipelineDecisionRow.kind == "promotion",
+                    PipelineDecisionRow.outcome == "waiting",
+                )
+                .order_by(PipelineDecisionRow.id)
+            ).all()
+        ]
+    for decision_id, pipeline_id, run_id, detail, path, project in waiting:
+        with ctx.db.write() as s:
+            newer = s.scalar(
+                select(PipelineDecisionRow.id).where(
+                    PipelineDecisionRow.pipeline_id == pipeline_id,
+                    PipelineDecisionRow.kind == "promotion",
+                    PipelineDecisionRow.id > decision_id,
+                )
+            )
+            if newer is not None:
+                # A newer candidate came: this one is no longer the one to judge.
+                s.get_one(PipelineDecisionRow, decision_id).outcome = "superseded"
+                continue
+        try:
+            p = load(path)
+            candidate = registry.resolve(ctx, detail["candidate"], project)
+        except GroveError:
+            continue
+        decided = consider_promotion(
+            ctx,
+            p,
+            pipeline_id,
+            run_id or 0,
+            candidate,
+            detail.get("test_set"),
+            project,
+            record_waiting=False,
+        )
+        if decided is not None:
+            with ctx.db.write() as s:
+                s.get_one(PipelineDecisionRow, decision_id).outcome = "waited"
+            made.append(decided)
+    return made
 
 
 # -- rules -----------------------------------------------------------------------------
@@ -336,6 +450,8 @@ def check(
         recent = pipeline_service.decisions(ctx, result.pipeline, limit=20)
         made.extend(reversed([d for d in recent if d.run_id == result.id]))
         return result.status == "succeeded"
+
+    made.extend(recheck_waiting(ctx))
 
     for decision_id, pipeline_id, reason, path, project in requests:
         with ctx.db.write() as s:
