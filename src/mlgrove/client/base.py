@@ -13,8 +13,8 @@ from typing import Any, Generic, TypeVar
 from mlgrove.client.datasets import Datasets
 from mlgrove.client.growth import Growth
 from mlgrove.client.pipelines import Pipelines
-from mlgrove.client.review import Review
 from mlgrove.client.programs import Programs
+from mlgrove.client.review import Review
 from mlgrove.client.tracking import Models, Runs
 from mlgrove.domain.people import AuditEvent, NewToken, Person, Project, Role, Team, TokenInfo
 from mlgrove.errors import InvalidInput
