@@ -160,7 +160,11 @@ def consider_promotion(
     return decide(
         "kept",
         f"{prod.name} stays production: {numbers} "
-        f"(gain {gain:.4g} is below the margin {policy.margin:g})",
+        + (
+            f"(gain {gain:.4g} is below the margin {policy.margin:g})"
+            if gain > 0
+            else "(the candidate is not better; a tie keeps production)"
+        ),
         production=prod.name,
         gain=gain,
     )
@@ -180,9 +184,11 @@ def _human_gate(
             ref: registry.resolve_row(s, ctx, ref, project)[1].id
             for ref in (candidate.name, prod.name)
         }
-    judged = {
-        q.model_version_id: q for q in review_stats.model_quality(ctx, queue, project=project)
-    }
+    try:
+        quality = review_stats.model_quality(ctx, queue, project=project)
+    except NotFound:  # the queue is not made yet: nobody can have judged anything
+        quality = []
+    judged = {q.model_version_id: q for q in quality}
     cand, base = judged.get(ids[candidate.name]), judged.get(ids[prod.name])
     seen = cand.reviewed_items if cand is not None else 0
     if cand is None or cand.accept_rate.value is None or seen < policy.human_min_items:
