@@ -34,7 +34,6 @@ SECTION_HEADINGS = {
     "/data": "Data",
     "/runs": "Runs",
     "/models": "Models",
-    "/pipelines": "Pipelines",
     "/review": "Review",
 }
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -363,6 +362,12 @@ def test_every_nav_page_opens_and_marks_itself_current(as_bo: httpx.Client, path
     links = nav_links(resp.text)
     assert list(links) == NAV_PAGES
     assert [p for p, current in links.items() if current] == [path]
+
+
+def test_pipelines_page_with_none_says_how_to_make_one(as_bo: httpx.Client) -> None:
+    resp = as_bo.get("/pipelines")
+    assert "<h1>Pipelines</h1>" in resp.text
+    assert "No pipelines yet." in resp.text
 
 
 @pytest.mark.parametrize("path", list(SECTION_HEADINGS))
