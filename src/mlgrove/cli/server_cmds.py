@@ -105,7 +105,7 @@ def demo(
         out.print(
             f"Open http://{host}:{port}/ and log in (Ctrl+C stops the server). Where to look: "
             "the home page for the loop at a glance, /review to review items with the "
-            "keyboard, /pipelines/digits for why it retrained, /models for both versions."
+            "keyboard, /pipelines/digits for why it retrained, /models for every version and how people judged it."
         )
         _serve(ws.settings(), host, port, worker=True)
     elif not as_json:
