@@ -18,7 +18,7 @@ from mlgrove.errors import (
     TokenRevoked,
 )
 from mlgrove.services import people, sessions, tokens
-from mlgrove.store.models import ApiTokenRow, PersonRow
+from mlgrove.store.models import ApiTokenRow, LoginAttemptRow, PersonRow, WebSessionRow
 from mlgrove.testing.factories import DEFAULT_PASSWORD, Factories
 
 
@@ -140,3 +140,33 @@ def test_token_input_is_checked(grove_factories: Factories, name: str, days: int
     eli = grove_factories.person("eli")
     with pytest.raises(InvalidInput):
         tokens.create_token(grove_factories.ctx(eli), name, days=days)
+
+
+def test_login_forgets_stale_attempts_and_long_ended_sessions(grove_factories: Factories) -> None:
+    rt = grove_factories.runtime
+    eli = grove_factories.person("eli")
+    _, old_session = sessions.login(rt, "eli", DEFAULT_PASSWORD, "a")
+    _, live_session = sessions.login(rt, "eli", DEFAULT_PASSWORD, "a")
+    with pytest.raises(AuthenticationFailed):
+        sessions.login(rt, "eli", "guess-guess", "a")
+    with pytest.raises(AuthenticationFailed):
+        sessions.login(rt, "eli", "guess-guess", "a")
+    long_ago = utcnow() - timedelta(days=30)
+    with rt.db.write() as s:
+        # One failure and one session from a month ago; the other failure is recent.
+        oldest = s.scalar(select(LoginAttemptRow.id).where(LoginAttemptRow.success.is_(False)))
+        s.execute(update(LoginAttemptRow).where(LoginAttemptRow.id == oldest).values(at=long_ago))
+        s.execute(
+            update(WebSessionRow).where(WebSessionRow.id == old_session).values(expires_at=long_ago)
+        )
+    sessions.login(rt, "eli", DEFAULT_PASSWORD, "a")
+    with rt.db.read() as s:
+        failures = s.scalars(
+            select(LoginAttemptRow.at).where(LoginAttemptRow.success.is_(False))
+        ).all()
+        session_ids = set(s.scalars(select(WebSessionRow.id)).all())
+    # The recent failure still counts toward a lock-out; the month-old one is gone.
+    assert len(failures) == 1
+    assert old_session not in session_ids
+    assert live_session in session_ids
+    assert sessions.person_for_session(rt, live_session) == eli

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import math
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from mlgrove.domain.clock import utcnow
@@ -35,6 +35,7 @@ def login(runtime: Runtime, username: str, password: str, address: str) -> tuple
     now = utcnow()
     window_start = now - timedelta(minutes=settings.login_window_minutes)
     with runtime.db.write() as s:
+        _prune(s, username, now - timedelta(minutes=settings.login_window_minutes))
         failures = s.execute(
             select(func.count(), func.min(LoginAttemptRow.at)).where(
                 LoginAttemptRow.username == username,
@@ -74,6 +75,7 @@ def login(runtime: Runtime, username: str, password: str, address: str) -> tuple
                     expires_at=now + timedelta(hours=settings.session_hours),
                 )
             )
+            _prune_sessions(s, row.id, now)
             audit.record(s, username, "login", f"person:{row.id}", f"address:{address}")
             failed = False
             person = repo.person(row)
@@ -107,4 +109,34 @@ def end_all_sessions(session: Session, person_id: int) -> None:
         update(WebSessionRow)
         .where(WebSessionRow.person_id == person_id, WebSessionRow.revoked_at.is_(None))
         .values(revoked_at=utcnow())
+    )
+
+
+# Ended sessions are kept this long so "why was I logged out?" can still be answered from
+# the row; after that they are deleted (the audit log keeps every login for good).
+ENDED_SESSION_RETENTION = timedelta(days=7)
+
+
+def _prune(s: Session, username: str, window_start: datetime) -> None:
+    """Forget this username's attempts that can no longer count toward a lock-out.
+
+    Done on each login, for that username only (the ``(username, at)`` index makes it
+    cheap), so the table stays the size of one window instead of growing forever; the
+    audit log, not this table, is the record of who tried to log in.
+    """
+    s.execute(
+        delete(LoginAttemptRow).where(
+            LoginAttemptRow.username == username, LoginAttemptRow.at < window_start
+        )
+    )
+
+
+def _prune_sessions(s: Session, person_id: int, now: datetime) -> None:
+    """Delete this person's sessions that ended (expired or revoked) over a week ago."""
+    cutoff = now - ENDED_SESSION_RETENTION
+    s.execute(
+        delete(WebSessionRow).where(
+            WebSessionRow.person_id == person_id,
+            or_(WebSessionRow.expires_at < cutoff, WebSessionRow.revoked_at < cutoff),
+        )
     )
