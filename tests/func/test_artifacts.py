@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -225,3 +226,24 @@ def test_a_download_that_does_not_hash_to_its_address_is_not_written(tmp_path: P
     assert list(tmp_path.iterdir()) == []
     wire.download_verified([b"orig", b"inal"], hash_bytes(b"original"), target)
     assert target.read_bytes() == b"original"
+
+
+def test_an_abandoned_upload_is_deleted_when_the_next_one_begins(
+    remote: Client, grove_settings: Settings
+) -> None:
+    http = remote._http  # type: ignore[attr-defined]
+    stale, recent, new = (hash_bytes(os.urandom(16)) for _ in range(3))
+    for address in (stale, recent):
+        http.post("/api/v1/uploads", json={"address": address, "size": 2 * PART})
+        http.put(f"/api/v1/uploads/{address}/parts/1", content=b"x" * PART)
+    uploads = Path(grove_settings.cache_dir) / "uploads"
+    eight_days_ago = time.time() - 8 * 24 * 3600
+    for path in [uploads / stale, *(uploads / stale).iterdir()]:
+        os.utime(path, (eight_days_ago, eight_days_ago))
+
+    http.post("/api/v1/uploads", json={"address": new, "size": 2 * PART})
+
+    assert not (uploads / stale).exists()
+    # An upload that received a part this week can still resume where it stopped.
+    assert http.get(f"/api/v1/uploads/{recent}").json()["received"] == [1]
+    assert http.get(f"/api/v1/uploads/{stale}").status_code == 404

@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +33,10 @@ from mlgrove.store.objects import Stored, check_address
 
 #: The largest object Grove takes at all (uploaded in parts): 1 TiB.
 MAX_TOTAL_BYTES = 1 << 40
+
+#: An upload that received nothing for this long is abandoned: its parts are deleted
+#: when the next upload begins. A week lets a laptop resume after a long weekend.
+ABANDONED_AFTER_SECONDS = 7 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,7 @@ def begin(ctx: Context, address: str, size: int) -> Upload:
     if ctx.objects.exists(address):
         return Upload(address, size, part_size, {}, stored=True)
     folder = _folder(ctx, address)
+    prune_abandoned(ctx, keep=address)
     with contextlib.suppress(NotFound):
         current = _state(ctx, address)
         if (current.size, current.part_size) == (size, part_size):
@@ -104,6 +110,31 @@ def begin(ctx: Context, address: str, size: int) -> Upload:
     meta = folder / "upload.json"
     meta.write_text(json.dumps({"size": size, "part_size": part_size}))
     return Upload(address, size, part_size, {})
+
+
+def prune_abandoned(ctx: Context, keep: str = "", now: float | None = None) -> list[str]:
+    """Delete the parts of uploads that received nothing for ``ABANDONED_AFTER_SECONDS``.
+
+    Without this, a client that gives up mid-upload leaves its parts on the server's disk
+    for good. Run whenever an upload begins (a scan of one folder per open upload, so
+    cheap); returns the addresses whose parts were deleted.
+    """
+    root = _root(ctx)
+    cutoff = (time.time() if now is None else now) - ABANDONED_AFTER_SECONDS
+    pruned = []
+    try:
+        folders = [f for f in root.iterdir() if f.is_dir() and f.name != keep]
+    except FileNotFoundError:
+        return []
+    for folder in folders:
+        try:
+            newest = max(p.stat().st_mtime for p in [folder, *folder.iterdir()])
+        except (FileNotFoundError, ValueError):
+            continue  # finished (and removed) by another request while we looked
+        if newest < cutoff:
+            shutil.rmtree(folder, ignore_errors=True)
+            pruned.append(folder.name)
+    return pruned
 
 
 def put_part(ctx: Context, address: str, number: int, blocks: Iterable[bytes]) -> int:
