@@ -1,4 +1,5 @@
-"""`mlgrove review ...`: Label Studio import and export, agreement, the --json contract."""
+"""`mlgrove review ...`: Label Studio import and export, agreement, the --json contract;
+import into a queue that has items, on both databases."""
 
 from __future__ import annotations
 
@@ -10,6 +11,10 @@ import pytest
 
 import mlgrove
 from mlgrove.cli.main import run
+from mlgrove.domain.review import ItemStatus, QueueSpec
+from mlgrove.errors import Conflict, InvalidInput
+from mlgrove.services import review, review_io
+from mlgrove.testing.factories import Factories
 from mlgrove.workspace import Workspace
 
 # Krippendorff (2011)'s reliability data as Label Studio tasks: four annotators rate
@@ -176,3 +181,48 @@ def test_queue_commands_and_sdk_handle(
     assert key["key"].startswith("grove_ingest_")
     assert run(["review", "commit", "triage"]) == 1
     assert "queue 'triage' has no training dataset" in capsys.readouterr().err
+
+
+def test_import_into_a_queue_that_has_items_is_all_or_nothing(
+    grove_factories: Factories,
+) -> None:
+    ctx = grove_factories.admin_ctx
+    grove_factories.project("rating")
+    spec = QueueSpec(labels=["1", "2", "3", "4", "5"], overlap=2)
+    review.create_queue(ctx, "units", spec, project="rating")
+    review.add_items(ctx, "units", [{"id": "own", "input": "made by hand"}], project="rating")
+    tasks = ls_tasks()[1:4]
+    # One annotator changed their mind on task 101: only their last answer counts.
+    tasks[0]["annotations"].append({"completed_by": 7, "result": _choices("5")})
+    summary = review_io.import_label_studio(ctx, "units", tasks, project="rating")
+    assert (summary.created, summary.tasks, summary.verdicts) == (False, 3, 12)
+    items = review.list_items(ctx, "units", project="rating")
+    assert [i.external_id for i in items] == ["own", "101", "102", "103"]
+    assert [i.verdicts for i in items] == [0, 4, 4, 4]
+    assert (items[1].prediction, items[1].confidence, items[1].source) == ("3", 0.6, "import")
+    assert items[1].input == {"text": "unit 1 <script>alert(1)</script>"}
+    # Task 102: four annotators said 3, so it is resolved; 101 (5, 2, 3, 2) is a conflict.
+    assert (items[2].status, items[2].answer) == (ItemStatus.RESOLVED, {"labels": ["3"]})
+    assert items[1].status is ItemStatus.CONFLICT
+    progress = review.progress(ctx, "units", project="rating")
+    assert (progress.total, progress.resolved, progress.conflict) == (4, 2, 1)
+    exported = {t["id"]: t for t in review_io.export(ctx, "units", project="rating")}
+    by_reviewer = {a["completed_by"]: a for a in exported[101]["annotations"]}
+    assert by_reviewer["label-studio:7"]["result"][0]["value"]["choices"] == ["5"]
+
+    # A clash with an id already in the queue, or a bad task after good ones, writes
+    # nothing: not the good tasks before it, not a new reviewer identity.
+    newcomer = {"completed_by": "newcomer", "result": _choices("1")}
+    again = [{"id": 900, "data": {"text": "new"}, "annotations": [newcomer]}, *ls_tasks()[1:2]]
+    with pytest.raises(Conflict, match="already has an item with id '101'"):
+        review_io.import_label_studio(ctx, "units", again, project="rating")
+    again[1] = {"id": 901, "data": {"text": "x"}, "predictions": [{"score": 2, "result": []}]}
+    with pytest.raises(InvalidInput, match=r"task 1 \(id 901\): predictions\[0\].score"):
+        review_io.import_label_studio(ctx, "units", again, project="rating")
+    assert len(review.list_items(ctx, "units", project="rating")) == 4
+    names = {
+        a["completed_by"]
+        for t in review_io.export(ctx, "units", project="rating")
+        for a in t["annotations"]
+    }
+    assert "newcomer" not in names

@@ -8,7 +8,8 @@ queues), ``rating`` (rubric queues, one criterion per ``from_name``), ``textarea
 (correct queues) and ``pairwise`` (``{"selected": "left" | "right"}``).
 
 Import is one transaction: the whole file is parsed and checked first (an error names
-the task and the field), then items and verdicts are written with multi-row INSERTs.
+the task and the field), then items, reviewer identities and verdicts are written with
+bulk INSERTs (``store/repos/review_bulk.py``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
 from mlgrove.domain import review as rules
 from mlgrove.domain.authz import Action
@@ -30,8 +32,6 @@ from mlgrove.services.context import Context
 from mlgrove.services.review import (
     check_new_ids,
     create_in,
-    external_reviewer,
-    insert_items,
     prepare_item,
     queue_row,
     queue_value,
@@ -44,6 +44,8 @@ from mlgrove.store.models.review import (
     ReviewQueueRow,
     ReviewVerdictRow,
 )
+from mlgrove.store.repos import people as people_repo
+from mlgrove.store.repos import review_bulk
 
 FORMATS = ("label-studio", "jsonl")
 EXPORT_PAGE = 5000
@@ -253,11 +255,55 @@ def _prediction_value(queue: Queue, answer: Mapping[str, Any]) -> Any:
     return answer
 
 
+class _Checks:
+    """The rule checks of an import, remembered per distinct answer: a 100k-task file
+    repeats a handful of answers, so each is checked (and each set of answers resolved)
+    once, not once per task."""
+
+    def __init__(self, queue: Queue) -> None:
+        self.queue = queue
+        self._answers: dict[Any, dict[str, Any]] = {}
+        self._resolutions: dict[tuple[Any, ...], rules.Resolution] = {}
+
+    @staticmethod
+    def _key(answer: Mapping[str, Any]) -> Any:
+        # Answers come from ``_answer``: one of four shapes, each keyed without JSON.
+        if "labels" in answer:
+            return ("labels", tuple(answer["labels"]))
+        if "ratings" in answer:
+            return ("ratings", tuple(answer["ratings"].items()))
+        if "correction" in answer:
+            return ("correction", answer["correction"])
+        return ("choice", answer.get("choice"))
+
+    def answer(self, answer: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
+        key = self._key(answer)
+        checked = self._answers.get(key)
+        if checked is None:
+            checked = self._answers[key] = rules.check_answer(self.queue, answer)
+        return key, checked
+
+    def resolve(self, answers: Sequence[tuple[str, Any, dict[str, Any]]]) -> rules.Resolution:
+        # Without reviewer weights (an import has none) the outcome depends only on the
+        # answers, in order.
+        key = tuple(k for _, k, _ in answers)
+        found = self._resolutions.get(key)
+        if found is None:
+            found = self._resolutions[key] = rules.resolve(
+                self.queue, [(w, a) for w, _, a in answers]
+            )
+        return found
+
+
 def import_label_studio(
     ctx: Context, queue: str, tasks: Any, *, project: str | None = None
 ) -> ImportSummary:
     """Import Label Studio tasks (with predictions and annotations) into ``queue``,
-    creating it (task type, labels and overlap taken from the file) when needed."""
+    creating it (task type, labels and overlap taken from the file) when needed.
+
+    All or nothing: every task is checked before anything is written, and the writes
+    (bulk inserts of items, reviewer identities and verdicts) share one transaction.
+    """
     ctx.require(Action.WRITE_DATA)
     parsed, kinds = parse_label_studio(tasks)
     with ctx.db.write() as s:
@@ -272,8 +318,10 @@ def import_label_studio(
             q = create_in(s, ctx, queue, rules.check_spec(_spec_for(parsed, kinds)), proj_row.name)
         else:
             q = queue_value(qrow, proj_row.name)
+        checks = _Checks(q)
         item_rows = []
-        verdict_specs: list[tuple[str, list[tuple[str, dict[str, Any], float | None]]]] = []
+        verdict_specs: list[list[tuple[str, dict[str, Any], float | None]]] = []
+        resolved = 0
         for t in parsed:
             spec: dict[str, Any] = {
                 "id": t.external_id,
@@ -282,58 +330,48 @@ def import_label_studio(
             }
             if t.prediction is not None:
                 try:
-                    checked = rules.check_answer(q, t.prediction["answer"])
+                    _, checked = checks.answer(t.prediction["answer"])
                 except InvalidInput as exc:
                     raise InvalidInput(
-                        f"task {t.index} (id {t.external_id}): predictions[0]: {exc.message}"
+                        f"task {t.index} (id {t.external_id}): predictions[0]: {exc.message}",
+                        hint=exc.hint,
                     ) from None
                 spec["prediction"] = _prediction_value(q, checked)
                 spec["confidence"] = t.prediction["score"]
             row = prepare_item(q, spec, t.index)
-            answers = []
+            latest: dict[str, tuple[str, Any, dict[str, Any], float | None]] = {}
             for j, (who, answer, seconds) in enumerate(t.annotations):
                 try:
-                    answers.append((who, rules.check_answer(q, answer), seconds))
+                    key, checked = checks.answer(answer)
                 except InvalidInput as exc:
                     raise InvalidInput(
                         f"task {t.index} (id {t.external_id}): annotations[{j}]: {exc.message}",
                         hint=exc.hint,
                     ) from None
-            latest = {who: (who, a, sec) for who, a, sec in answers}  # one verdict each
+                latest[who] = (who, key, checked, seconds)  # one verdict each: the last
             answers = list(latest.values())
             row["verdict_count"] = len(answers)
             row["slots"] = max(q.overlap - len(answers), 0)
+            row["answer"] = None
+            row["resolved_by"] = None
             if len(answers) >= q.overlap and answers:
-                resolution = rules.resolve(q, [(w, a) for w, a, _ in answers])
+                resolution = checks.resolve([(w, k, a) for w, k, a, _ in answers])
                 row["status"] = resolution.status.value
-                row["answer"] = resolution.answer
-                row["resolved_by"] = "consensus" if resolution.answer is not None else None
+                if resolution.answer is not None:
+                    row["answer"] = resolution.answer
+                    row["resolved_by"] = "consensus"
+                    resolved += resolution.status is ItemStatus.RESOLVED
             item_rows.append(row)
-            verdict_specs.append((t.external_id, answers))
+            verdict_specs.append([(w, a, sec) for w, _, a, sec in answers])
         check_new_ids(s, q.id, item_rows)
-        for r in item_rows:
-            r.setdefault("answer", None)
-            r.setdefault("resolved_by", None)
-        insert_items(s, q, item_rows)
-        reviewers, external = _reviewers(s, {w for _, anns in verdict_specs for w, _, _ in anns})
-        ids = dict(
-            s.execute(
-                select(ReviewItemRow.external_id, ReviewItemRow.id).where(
-                    ReviewItemRow.queue_id == q.id,
-                    ReviewItemRow.external_id.in_([t.external_id for t in parsed]),
-                )
-            ).all()
-            if len(parsed) <= 30_000
-            else s.execute(
-                select(ReviewItemRow.external_id, ReviewItemRow.id).where(
-                    ReviewItemRow.queue_id == q.id
-                )
-            ).all()
-        )
+        item_ids = review_bulk.insert_items(s, q.id, item_rows)
+        review_bulk.add_to_counters(s, q.id, total=len(item_rows), resolved=resolved)
+        del item_rows
+        reviewers, external = _reviewers(s, {w for anns in verdict_specs for w, _, _ in anns})
         verdict_rows: list[dict[str, Any]] = [
             {
                 "queue_id": q.id,
-                "item_id": ids[ext],
+                "item_id": item_id,
                 "reviewer_id": reviewers[who],
                 "answer": answer,
                 "improve": "",
@@ -341,11 +379,10 @@ def import_label_studio(
                 "seconds": seconds,
                 "submit_key": None,
             }
-            for ext, anns in verdict_specs
+            for item_id, anns in zip(item_ids, verdict_specs, strict=True)
             for who, answer, seconds in anns
         ]
-        for i in range(0, len(verdict_rows), 2000):
-            s.execute(insert(ReviewVerdictRow), verdict_rows[i : i + 2000])
+        review_bulk.insert_verdicts(s, verdict_rows)
         audit.record(
             s,
             ctx.actor_label,
@@ -364,26 +401,43 @@ def import_label_studio(
         )
 
 
-def _reviewers(s: Any, names: set[str]) -> tuple[dict[str, int], set[str]]:
+def _reviewers(s: Session, names: set[str]) -> tuple[dict[str, int], set[str]]:
     """Reviewer ids for annotator names: a Grove person when the name is their email
-    or username, else an external identity."""
+    or username, else an external identity (made in bulk for names not seen before)."""
     found: dict[str, int] = {}
     external: set[str] = set()
     if not names:
         return found, external
-    people = s.scalars(
-        select(PersonRow).where(or_(PersonRow.email.in_(names), PersonRow.username.in_(names)))
-    ).all()
-    from mlgrove.store.repos import people as people_repo
-
+    people: list[PersonRow] = []
+    wanted = sorted(names)
+    for i in range(0, len(wanted), review_bulk.IN_CHUNK):
+        chunk = wanted[i : i + review_bulk.IN_CHUNK]
+        people.extend(
+            s.scalars(
+                select(PersonRow).where(
+                    or_(PersonRow.email.in_(chunk), PersonRow.username.in_(chunk))
+                )
+            ).all()
+        )
     for p in people:
         for name in (p.email, p.username):
             if name in names and name not in found:
                 found[name] = reviewer_row(s, people_repo.person(p)).id
+    clean: dict[str, str] = {}
     for name in names - set(found):
-        found[name] = external_reviewer(s, name).id
-        if s.scalar(select(ReviewerRow.person_id).where(ReviewerRow.id == found[name])) is None:
+        clean[name] = name.strip()[:200]
+        if not clean[name]:
+            raise InvalidInput("a reviewer needs a name (an id or an email)")
+    known = review_bulk.reviewers_by_name(s, clean.values())
+    made = review_bulk.add_external_reviewers(s, set(clean.values()) - set(known))
+    for name, key in clean.items():
+        if key in made:
+            found[name] = made[key]
             external.add(name)
+        else:
+            found[name], person_id = known[key]
+            if person_id is None:
+                external.add(name)
     return found, external
 
 
