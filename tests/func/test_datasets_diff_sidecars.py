@@ -104,3 +104,24 @@ def test_an_append_diffs_from_hashes(ctx: Context) -> None:
     d = table_diff.diff(ctx, "t", "v1", "v2")
     assert (d["added"], d["removed"], d["changed"]) == (10, 0, 0)
     assert [r["id"] for r in d["rows"]["added"]] == list(range(10**7, 10**7 + 10))
+
+
+def test_rows_moved_between_chunks_are_not_changes(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows inserted at the front (every chunk boundary shifts) and a block of rows moved
+    from the start to the end (keys change chunks): only the real edits are reported."""
+    base = table(60_000)
+    moved = pd.concat([base.iloc[20_000:], base.iloc[:20_000]], ignore_index=True)
+    moved.loc[moved["id"] == 5, "x"] = 99.0  # a moved row that also changed
+    moved.loc[moved["id"] == 40_000, "name"] = "edited"  # a row that stayed
+    front = base.head(30).assign(id=np.arange(-30, 0))
+    changed = pd.concat([front, moved[moved["id"] != 123]], ignore_index=True)
+    table_commit.commit(ctx, "t", base, key=["id"])
+    table_commit.commit(ctx, "t", changed)
+    fast, slow = both_paths(ctx, monkeypatch, limit=100)
+    assert fast == slow
+    assert (fast["added"], fast["removed"], fast["changed"]) == (30, 1, 2)
+    assert [r["id"] for r in fast["rows"]["removed"]] == [123]
+    changes = {r["key"]["id"]: r["columns"] for r in fast["rows"]["changed"]}
+    assert changes == {5: ["x"], 40_000: ["name"]}

@@ -21,12 +21,14 @@ import numpy as np
 import pyarrow as pa
 
 from mlgrove.domain.authz import Action
+from mlgrove.errors import ObjectCorrupt
 from mlgrove.services import datasets as ds_service
 from mlgrove.services.context import Context
 from mlgrove.tabular import chunks as chunkio
 from mlgrove.tabular import schema as schemas
 from mlgrove.tabular import sidecar as sidecars
-from mlgrove.tabular.diff import changed_columns, diff_rows, match_keys, occurrence_keys
+from mlgrove.tabular.diff import changed_columns, diff_rows, occurrence_keys
+from mlgrove.tabular.keymatch import keyed_changes
 from mlgrove.tabular.manifest import ChunkRef, Manifest
 
 PAGE = 50
@@ -62,12 +64,22 @@ class _Side:
 
     def __init__(self, ctx: Context, refs: list[ChunkRef]) -> None:
         self.ctx, self.refs = ctx, refs
-        hashes = [sidecars.decode(ctx.objects.get_bytes(str(r.sidecar))) for r in refs]
-        empty = np.zeros(0, np.uint64)
-        self.rows = np.concatenate([h.rows for h in hashes]) if hashes else empty
-        keys = [h.keys for h in hashes if h.keys is not None]
-        self.keys = np.concatenate(keys) if keys and len(keys) == len(hashes) else empty
         self.starts = np.cumsum([0] + [r.rows for r in refs])
+        total = int(self.starts[-1])
+        # Filled chunk by chunk, each sidecar's bytes freed before the next is read:
+        # large fresh allocations (a list of every sidecar, then a concatenation) cost
+        # more than the copying itself.
+        self.rows = np.empty(total, np.uint64)
+        self.keys: np.ndarray | None = np.empty(total, np.uint64)
+        for ref, start, end in zip(refs, self.starts[:-1], self.starts[1:], strict=True):
+            h = sidecars.decode(ctx.objects.get_bytes(str(ref.sidecar)))
+            if len(h.rows) != end - start:
+                raise ObjectCorrupt(f"sidecar of chunk {ref.content_id} has the wrong length")
+            self.rows[start:end] = h.rows
+            if h.keys is None:
+                self.keys = None
+            elif self.keys is not None:
+                self.keys[start:end] = h.keys
         self._decoded: dict[int, pa.Table] = {}
 
     def take(self, idx: np.ndarray) -> pa.Table:
@@ -94,12 +106,10 @@ def _from_hashes(
     old, new = _Side(ctx, old_refs), _Side(ctx, new_refs)
     page = slice(offset, offset + limit)
     if key_columns:
-        found, new_idx, old_idx = match_keys(old.keys, new.keys)
-        matched_old = np.zeros(len(old.keys), dtype=bool)
-        matched_old[old_idx] = True
-        differs = new.rows[new_idx] != old.rows[old_idx]
-        ch_new, ch_old = new_idx[differs], old_idx[differs]
-        added, removed = np.flatnonzero(~found), np.flatnonzero(~matched_old)
+        if old.keys is None or new.keys is None:
+            raise ObjectCorrupt(f"a keyed version's sidecar lacks key hashes ({key_columns})")
+        kc = keyed_changes(old.keys, new.keys, old.rows, new.rows)
+        added, removed, ch_new, ch_old = kc.added, kc.removed, kc.changed_new, kc.changed_old
     else:
         k_old, k_new = occurrence_keys(old.rows), occurrence_keys(new.rows)
         added = np.flatnonzero(~np.isin(k_new, k_old))

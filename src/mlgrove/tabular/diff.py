@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from mlgrove.tabular.keymatch import match_keys
 from mlgrove.tabular.rowhash import row_hashes, splitmix64
 
 
@@ -100,29 +101,6 @@ def occurrence_keys(h: np.ndarray) -> np.ndarray:
     occ = np.empty(len(h), dtype=np.int64)
     occ[order] = occ_sorted
     return splitmix64(h ^ splitmix64(occ.astype(np.uint64)))
-
-
-def match_keys(k_old: np.ndarray, k_new: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For each new key hash whether the old side has it, and the matched index pairs
-    (ascending in the new side). Keys are unique within a version, so ties need no
-    stable order."""
-    order_old = np.argsort(k_old)
-    order_new = np.argsort(k_new)
-    sorted_old, sorted_new = k_old[order_old], k_new[order_new]
-    # Sorted queries: numpy's binary search starts from the previous answer, so this is
-    # a near-linear merge instead of a cache miss per step (about 6x faster at 1M rows).
-    pos = np.searchsorted(sorted_old, sorted_new)
-    if len(sorted_old):
-        hit = sorted_old[np.minimum(pos, len(sorted_old) - 1)] == sorted_new
-        hit &= pos < len(sorted_old)
-    else:
-        hit = np.zeros(len(k_new), bool)
-    found = np.zeros(len(k_new), bool)
-    found[order_new[hit]] = True
-    old_of_new = np.empty(len(k_new), dtype=np.int64)
-    old_of_new[order_new[hit]] = order_old[pos[hit]]
-    new_idx = np.flatnonzero(found)
-    return found, new_idx, old_of_new[new_idx]
 
 
 def diff_rows(old: pa.Table, new: pa.Table, key_columns: Sequence[str]) -> RowDiff:
