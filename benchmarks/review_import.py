@@ -12,8 +12,17 @@ whose two annotators agree.
 - ``grove-inner``: the same import in a fresh workspace, timed inside the process
   (``median_inner_s``): the import without interpreter start-up and imports.
 
-Label Studio's own import (the peer named in BENCHMARKS.md) is not run here; the reason
-is recorded in the results and in docs/benchmarks.md.
+- ``label-studio``: Label Studio 1.23.2 (its own venv, ``benchmarks/.peers/label-studio``),
+  started as its users start it (``label-studio start``, SQLite, its default) on a fresh
+  data folder each rep: a copy of a template folder made once (migrated database, an
+  administrator with an API token, and the 50 annotators as users, since Label Studio
+  refuses annotations by people it does not know). Untimed: the server start and the
+  project with a labelling config matching the tasks (``maximum_annotations`` 2, as
+  Grove's queue). Timed: a client process uploading the same tasks (annotator ids mapped
+  to the Label Studio users) to ``POST /api/projects/{id}/import``. In the Community
+  edition that call imports synchronously (tasks, annotations, predictions and counters
+  are written before it answers); the client then reads the project back and the run
+  counts only if it holds N tasks, 2N annotations and N predictions.
 
 Target (BENCHMARKS.md): import at least 10x faster than Label Studio.
 """
@@ -21,10 +30,19 @@ Target (BENCHMARKS.md): import at least 10x faster than Label Studio.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import random
+import shutil
+import signal
+import socket
 import sqlite3
+import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +50,11 @@ from benchmarks._harness import (
     DATA_DIR,
     ROOT,
     Contender,
+    Peer,
     add_common_args,
     check_reps,
+    compute_ratios,
+    ensure_peer,
     grove_facts,
     machine_facts,
     print_table,
@@ -53,11 +74,14 @@ SOURCES = [
     "src/mlgrove/services/review.py",
     "src/mlgrove/cli/review_cmds.py",
 ]
-PEER_NOT_RUN = (
-    "Label Studio (pip package label-studio) is a Django server: its import needs the server "
-    "running with a user, an API token and a project with a labelling config, then the "
-    "import API; on this shared 2-core machine with six engineers' test suites it was not "
-    "installed and measured in the time available"
+LS_REQUIREMENTS = ["label-studio==1.23.2"]
+LS_VERSIONS = ["label-studio", "Django"]
+LS_USER, LS_PASSWORD = "bench@example.org", "bench-password-1"
+LS_TOKEN = "6c1d0bd7f3e94a1f8e5b2c7a9d0e4f1a2b3c4d5e"  # a legacy API token, loopback only
+LABEL_CONFIG = (
+    '<View><Text name="text" value="$text"/><Choices name="category" toName="text">'
+    + "".join(f'<Choice value="{label}"/>' for label in LABELS)
+    + "</Choices></View>"
 )
 
 
@@ -103,6 +127,172 @@ def make_tasks(path: Path, count: int, seed: int = SEED) -> Path:
     return path
 
 
+# --------------------------------------------------------------------------- Label Studio
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _api(url: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    """GET ``path``, or POST ``body`` as JSON, with the API token."""
+    request = urllib.request.Request(
+        url + path,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Authorization": f"Token {LS_TOKEN}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=600) as response:
+        return json.loads(response.read() or b"null")
+
+
+class LabelStudio:
+    """One ``label-studio start`` on a data folder, on a free loopback port."""
+
+    def __init__(self, peer: Peer, data_dir: Path, log: Path) -> None:
+        self.peer, self.data_dir, self.log = peer, data_dir, log
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def env(self) -> dict[str, str]:
+        # No calls home: no version check on PyPI, no analytics, no Sentry.
+        return {
+            **os.environ,
+            "LABEL_STUDIO_BASE_DATA_DIR": str(self.data_dir),
+            "LATEST_VERSION_CHECK": "false",
+            "COLLECT_ANALYTICS": "false",
+            "SENTRY_DSN": "",
+            "FRONTEND_SENTRY_DSN": "",
+            "SECRET_KEY": "grove-benchmark-not-a-secret",
+        }
+
+    def start(self, timeout: float = 300) -> None:
+        cmd = [
+            str(self.peer.bin / "label-studio"),
+            "start",
+            "--no-browser",
+            "--internal-host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--data-dir",
+            str(self.data_dir),
+            "--username",
+            LS_USER,
+            "--password",
+            LS_PASSWORD,
+            "--user-token",
+            LS_TOKEN,
+            "--enable-legacy-api-token",
+            "--log-level",
+            "WARNING",
+        ]
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                cmd, env=self.env(), stdout=out, stderr=subprocess.STDOUT, cwd=self.data_dir
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(
+                    f"label-studio exited with {self.proc.returncode}; see {self.log}"
+                )
+            with contextlib.suppress(OSError, urllib.error.URLError, ValueError):
+                _api(self.url, "/api/projects")
+                return
+            time.sleep(0.5)
+        self.stop()
+        raise RuntimeError(f"label-studio did not answer within {timeout} s; see {self.log}")
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        # ``label-studio start`` runs Django's server in its own process (--noreload).
+        with contextlib.suppress(ProcessLookupError):
+            self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def ls_template(peer: Peer, folder: Path) -> tuple[Path, dict[int, int]]:
+    """A migrated Label Studio data folder with the administrator and one user per
+    annotator, made once and copied for every rep; ``{annotator: Label Studio user id}``."""
+    template = folder / "ls-template"
+    stamp = folder / "ls-template.stamp.json"
+    params = {"requirements": LS_REQUIREMENTS, "annotators": ANNOTATORS, "token": LS_TOKEN}
+    if stamp.exists() and template.is_dir():
+        saved = json.loads(stamp.read_text())
+        if saved.get("params") == params:
+            return template, {int(k): v for k, v in saved["users"].items()}
+    remove_tree(template)
+    stamp.unlink(missing_ok=True)
+    template.mkdir(parents=True)
+    started = time.perf_counter()
+    server = LabelStudio(peer, template, folder / "ls-template.log")
+    server.start(timeout=900)  # the first start runs every migration
+    try:
+        users = {}
+        for k in range(1, ANNOTATORS + 1):
+            made = _api(
+                server.url,
+                "/api/users/",
+                {"email": f"annotator{k}@example.org", "username": f"annotator{k}"},
+            )
+            users[k] = int(made["id"])
+    finally:
+        server.stop()
+    stamp.write_text(json.dumps({"params": params, "users": users}))
+    print(f"  made the Label Studio template in {time.perf_counter() - started:.0f} s", flush=True)
+    return template, users
+
+
+def ls_tasks(source: Path, target: Path, users: dict[int, int]) -> Path:
+    """The same tasks, each annotator named by their Label Studio user id."""
+    tasks = json.loads(source.read_text())
+    for task in tasks:
+        for annotation in task["annotations"]:
+            annotation["completed_by"] = users[annotation["completed_by"]]
+    target.write_text(json.dumps(tasks))
+    return target
+
+
+def ls_worker(url: str, project: int, source: Path) -> None:
+    """Upload the file to the import API as a user's script would; print the timing."""
+    import httpx
+
+    started = time.perf_counter()
+    with source.open("rb") as fh:
+        response = httpx.post(
+            f"{url}/api/projects/{project}/import",
+            headers={"Authorization": f"Token {LS_TOKEN}"},
+            files={"file": (source.name, fh, "application/json")},
+            timeout=3600,
+        )
+    answered = time.perf_counter() - started
+    response.raise_for_status()
+    body = response.json()
+    facts = _api(url, f"/api/projects/{project}")
+    seconds = time.perf_counter() - started
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "import_call_s": answered,
+                "task_count": body.get("task_count"),
+                "tasks": facts.get("task_number"),
+                "annotations": facts.get("total_annotations_number"),
+                "predictions": facts.get("total_predictions_number"),
+            }
+        )
+    )
+
+
 def run(scale: str, reps: int, skip_peers: bool = False) -> dict[str, Any]:
     reps = check_reps(reps)
     count = SIZES[scale]
@@ -110,6 +300,69 @@ def run(scale: str, reps: int, skip_peers: bool = False) -> dict[str, Any]:
     source = make_tasks(folder / f"tasks-{scale}.json", count)
     workspace = folder / "ws"
     python = sys.executable
+    peer = ensure_peer(
+        "label-studio", LS_REQUIREMENTS, report_versions=LS_VERSIONS, skip=skip_peers
+    )
+    ls_state: dict[str, Any] = {}
+    if peer.available:
+        template, users = ls_template(peer, folder)
+        ls_source = ls_tasks(source, folder / f"tasks-{scale}-ls.json", users)
+
+        def ls_setup(rep: int) -> None:
+            data = folder / "ls-run"
+            remove_tree(data)
+            shutil.copytree(template, data)
+            server = LabelStudio(peer, data, folder / "ls-run.log")
+            ls_state["server"] = server
+            server.start()
+            project = _api(
+                server.url,
+                "/api/projects",
+                {"title": "tickets", "label_config": LABEL_CONFIG, "maximum_annotations": 2},
+            )
+            ls_state["project"] = int(project["id"])
+
+        def ls_verify(rep: int, inner: dict[str, Any] | None) -> str | None:
+            if inner is None:
+                return "the client printed no JSON summary"
+            got = (inner.get("tasks"), inner.get("annotations"), inner.get("predictions"))
+            if got != (count, 2 * count, count):
+                return f"Label Studio holds {got} tasks/annotations/predictions"
+            return None
+
+        def ls_cleanup(rep: int) -> None:
+            server = ls_state.pop("server", None)
+            if server is not None:
+                server.stop()
+            remove_tree(folder / "ls-run")
+
+        ls_contender = Contender(
+            name="label-studio",
+            role="peer",
+            description="a client uploading the file to POST /api/projects/{id}/import of a "
+            "running label-studio (SQLite); synchronous in the Community edition",
+            command=lambda rep: [
+                python,
+                "-m",
+                f"benchmarks.{NAME}",
+                "--ls-worker",
+                ls_state["server"].url,
+                str(ls_state["project"]),
+                str(ls_source),
+            ],
+            setup=ls_setup,
+            verify=ls_verify,
+            cleanup=ls_cleanup,
+            cwd=ROOT,
+        )
+    else:
+        ls_contender = Contender(
+            name="label-studio",
+            role="peer",
+            description="Label Studio's project import API",
+            command=lambda rep: ["true"],
+            unavailable=peer.reason,
+        )
 
     def setup(rep: int) -> None:
         import subprocess
@@ -174,22 +427,37 @@ def run(scale: str, reps: int, skip_peers: bool = False) -> dict[str, Any]:
             cleanup=lambda rep: remove_tree(workspace),
             cwd=ROOT,
         ),
-        Contender(
-            name="label-studio",
-            role="peer",
-            description="Label Studio's project import API",
-            command=lambda rep: ["true"],
-            unavailable=PEER_NOT_RUN,
-        ),
+        ls_contender,
     ]
-    measured = run_alternating(contenders, reps)
-    print_table(measured, {})
+    try:
+        measured = run_alternating(contenders, reps)
+    finally:
+        if "server" in ls_state:
+            ls_state["server"].stop()
+    ratios = compute_ratios(
+        measured,
+        [
+            ("label-studio / grove-cli", "label-studio", "grove-cli"),
+            ("label-studio / grove-inner", "label-studio", "grove-inner"),
+        ],
+    )
+    print_table(measured, ratios)
     payload = {
         "description": DESCRIPTION,
         "tasks": count,
         "file_bytes": source.stat().st_size,
         "target": "import >= 10x faster than Label Studio",
         "contenders": {name: m.summary() for name, m in measured.items()},
+        "ratios": ratios,
+        "peer": {
+            "name": "label-studio",
+            "requirements": LS_REQUIREMENTS,
+            "versions": peer.versions,
+            "available": peer.available,
+            "reason": peer.reason,
+            "setup": "label-studio start (Django development server, --noreload), SQLite, "
+            "a fresh copy of a migrated data folder each rep; the project made untimed",
+        },
         "machine": machine_facts(),
         "grove": grove_facts(SOURCES),
     }
@@ -215,6 +483,9 @@ def worker(source: Path, workspace: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     if argv is None and sys.argv[1:2] == ["--worker"]:
         worker(Path(sys.argv[2]), Path(sys.argv[3]))
+        return 0
+    if argv is None and sys.argv[1:2] == ["--ls-worker"]:
+        ls_worker(sys.argv[2], int(sys.argv[3]), Path(sys.argv[4]))
         return 0
     parser = argparse.ArgumentParser(prog=f"python -m benchmarks.{NAME}", description=DESCRIPTION)
     add_common_args(parser)
