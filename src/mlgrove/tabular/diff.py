@@ -69,6 +69,12 @@ def _keys_equal(a: pa.Table, b: pa.Table, keys: Sequence[str]) -> np.ndarray:
     return eq
 
 
+def _true(mask: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    """Null as false. (Not ``fill_null(mask, False)``: a scalar made from a Python value
+    makes pyarrow import pandas, a noticeable part of a diff command's start-up.)"""
+    return pc.and_kleene(mask, pc.is_valid(mask))
+
+
 def changed_columns(
     after: pa.Table, before: pa.Table, columns: Sequence[str], keys: Sequence[str]
 ) -> list[list[str]]:
@@ -79,14 +85,15 @@ def changed_columns(
         if name in keys:
             continue
         a, b = after.column(name), before.column(name)
-        same = pc.fill_null(pc.equal(a, b), False)
+        same = _true(pc.equal(a, b))
         both_null = pc.and_(pc.is_null(a), pc.is_null(b))
         if pa.types.is_floating(a.type):
-            both_nan = pc.fill_null(pc.and_(pc.is_nan(a), pc.is_nan(b)), False)
+            both_nan = _true(pc.and_(pc.is_nan(a), pc.is_nan(b)))
             both_null = pc.or_(both_null, both_nan)
-        unchanged = pc.or_(same, both_null).to_numpy(zero_copy_only=False)
-        for i in np.flatnonzero(~unchanged):
-            changed_names[int(i)].append(name)
+        # to_pylist, not to_numpy: a chunked array's to_numpy imports pandas.
+        for i, kept in enumerate(pc.or_(same, both_null).to_pylist()):
+            if not kept:
+                changed_names[i].append(name)
     return changed_names
 
 
