@@ -12,9 +12,8 @@ Importing this module stays light: the server (FastAPI) and the database layer
 (SQLAlchemy) load only when an embedded client is made.
 """
 
-from mlgrove._version import __version__
-from mlgrove.client.base import Client
-from mlgrove.domain.people import AuditEvent, NewToken, Person, Project, Role, Team, TokenInfo
+from typing import TYPE_CHECKING, Any
+
 from mlgrove.errors import (
     AuthenticationFailed,
     AuthError,
@@ -28,7 +27,47 @@ from mlgrove.errors import (
     StorageError,
     WorkspaceNotFound,
 )
-from mlgrove.sdk import connect
+
+if TYPE_CHECKING:
+    from mlgrove._version import __version__
+    from mlgrove.client.base import Client
+    from mlgrove.domain.people import (
+        AuditEvent,
+        NewToken,
+        Person,
+        Project,
+        Role,
+        Team,
+        TokenInfo,
+    )
+    from mlgrove.sdk import connect
+
+# Loaded on first use: `from mlgrove.pipelines import step` in a pipeline module (and the
+# `mlgrove` command) imports this package, and must not pay for the whole SDK client.
+_LAZY = {
+    "__version__": "mlgrove._version",
+    "Client": "mlgrove.client.base",
+    "AuditEvent": "mlgrove.domain.people",
+    "NewToken": "mlgrove.domain.people",
+    "Person": "mlgrove.domain.people",
+    "Project": "mlgrove.domain.people",
+    "Role": "mlgrove.domain.people",
+    "Team": "mlgrove.domain.people",
+    "TokenInfo": "mlgrove.domain.people",
+    "connect": "mlgrove.sdk",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mlgrove' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "AuditEvent",

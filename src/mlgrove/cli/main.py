@@ -9,12 +9,12 @@ from __future__ import annotations
 import importlib
 import sys
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-import typer
-
-from mlgrove._version import __version__
-from mlgrove.cli.common import State
 from mlgrove.errors import GroveError
+
+if TYPE_CHECKING:
+    import typer
 
 # Each top-level command and the module that registers it. A run imports only the module
 # of the command it runs: `mlgrove pipeline status` need not load pandas, pyarrow and
@@ -50,72 +50,21 @@ COMMANDS: dict[str, str] = {
 # Global options that take a value (so the value is not taken for the command).
 _VALUED = {"--workspace", "-w", "--url", "--server", "--token", "--user", "-u"}
 
-_app = typer.Typer(
-    name="mlgrove",
-    help="Grove: where an ML team's models and its engineers grow together.\n\n"
-    "Start with `mlgrove init` in a project folder (or `mlgrove demo` to look around). "
-    "Commands find the workspace from the current folder, as git does; "
-    "--workspace or $MLGROVE_WORKSPACE override that.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-    rich_markup_mode=None,
-)
-
-
-def _version(value: bool) -> None:
-    if value:
-        print(f"mlgrove {__version__}")
-        raise typer.Exit()
-
-
-@_app.callback()
-def main(
-    ctx: typer.Context,
-    workspace: str | None = typer.Option(
-        None,
-        "--workspace",
-        "-w",
-        envvar="MLGROVE_WORKSPACE",
-        help="Workspace folder (default: found from the current folder upwards).",
-    ),
-    url: str | None = typer.Option(
-        None,
-        "--url",
-        "--server",
-        envvar="MLGROVE_URL",
-        help="Talk to a Grove server at this URL instead of a local workspace (token in $MLGROVE_TOKEN).",
-    ),
-    token: str | None = typer.Option(
-        None,
-        "--token",
-        envvar="MLGROVE_TOKEN",
-        help="API token for --url.",
-        show_default=False,
-    ),
-    user: str | None = typer.Option(
-        None,
-        "--user",
-        "-u",
-        envvar="MLGROVE_USER",
-        help="In a local workspace, act as this person (default: the workspace owner, as admin).",
-    ),
-    version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
-    ),
-) -> None:
-    ctx.obj = State(workspace=workspace, url=url, token=token, user=user)
-
-
 _loaded: set[str] = set()
+
+
+def _root() -> typer.Typer:
+    from mlgrove.cli.app import root
+
+    return root
 
 
 def _register(modules: Iterable[str]) -> typer.Typer:
     for name in modules:
         if name not in _loaded:
-            importlib.import_module(f"mlgrove.cli.{name}").register(_app)
+            importlib.import_module(f"mlgrove.cli.{name}").register(_root())
             _loaded.add(name)
-    return _app
+    return _root()
 
 
 def full_app() -> typer.Typer:
@@ -140,7 +89,7 @@ def app_for(argv: list[str]) -> typer.Typer:
     """The CLI with just what ``argv`` needs registered (everything when unsure)."""
     command = _command(argv)
     if command is None and "--version" in argv:
-        return _app  # answered by the eager option, before any command
+        return _root()  # answered by the eager option, before any command
     module = COMMANDS.get(command or "")
     return _register([module]) if module is not None else full_app()
 
@@ -152,13 +101,27 @@ def __getattr__(name: str) -> typer.Typer:
     raise AttributeError(name)
 
 
+def _quick(args: list[str]) -> int | None:
+    """A fully cached `pipeline run`, answered before Typer, SQLAlchemy and the SDK load
+    (see cli/pipeline_fast.py); ``None`` when the command must run in full."""
+    if "pipeline" not in args or "run" not in args:
+        return None
+    from mlgrove.cli.pipeline_fast import try_run
+
+    return try_run(args)
+
+
 def run(argv: list[str] | None = None) -> int:
     """Run the CLI; returns the exit code (the console script exits with it)."""
     try:
         # Standalone mode: Typer itself prints usage errors (exit 2) and handles --help.
         args = sys.argv[1:] if argv is None else argv
-        app_for(args)(args=args, prog_name="mlgrove")
-        code = 0
+        quick = _quick(args)
+        if quick is not None:
+            code = quick
+        else:
+            app_for(args)(args=args, prog_name="mlgrove")
+            code = 0
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except GroveError as exc:

@@ -18,6 +18,7 @@ import typer
 from rich.table import Table
 
 from mlgrove.cli.common import err, out, state, workspace
+from mlgrove.cli.pipeline_fast import run_json, run_summary, steps_table
 from mlgrove.errors import InvalidInput, NotFound, StepFailed
 
 pipeline_app = typer.Typer(
@@ -91,54 +92,6 @@ def _emit(payload: Any) -> None:
     sys.stdout.write(json.dumps(payload, default=str, ensure_ascii=False) + "\n")
 
 
-def _run_json(r: Any) -> dict[str, Any]:
-    return {
-        "id": r.id,
-        "pipeline": r.pipeline,
-        "status": r.status,
-        "trigger": r.trigger,
-        "reason": r.reason,
-        "executor": r.executor,
-        "params": r.params,
-        "forced": r.forced,
-        "inputs": r.inputs,
-        "steps_total": r.steps_total,
-        "steps_cached": r.steps_cached,
-        "steps_failed": r.steps_failed,
-        "tracking_run_id": r.tracking_run_id,
-        "error": r.error,
-        "started_by": r.started_by,
-        "started_at": r.started_at.isoformat(),
-        "seconds": r.seconds,
-        "steps": [
-            {
-                "step": s.step,
-                "status": s.status,
-                "cache_key": s.cache_key,
-                "output": s.output,
-                "attempts": s.attempts,
-                "seconds": s.seconds,
-                "error": s.error,
-                "traceback": s.traceback,
-            }
-            for s in r.steps
-        ],
-    }
-
-
-def _steps_table(r: Any) -> Table:
-    table = Table("step", "status", "attempts", "seconds", "note")
-    for s in r.steps:
-        table.add_row(
-            s.step,
-            s.status,
-            str(s.attempts or ""),
-            f"{s.seconds:.2f}" if s.attempts else "",
-            s.error or (s.output[:12] if s.output else ""),
-        )
-    return table
-
-
 @pipeline_app.command("run")
 def run_cmd(
     ctx: typer.Context,
@@ -181,14 +134,10 @@ def run_cmd(
             reason=reason,
         )
     if as_json:
-        _emit(_run_json(r))
+        _emit(run_json(r))
     else:
-        out.print(_steps_table(r))
-        took = f" in {r.seconds:.2f} s" if r.seconds is not None else ""
-        out.print(
-            f"run {r.id} of {r.pipeline}: {r.status}{took} "
-            f"({r.steps_cached} of {r.steps_total} steps cached)"
-        )
+        out.print(steps_table(r))
+        out.print(run_summary(r))
     failed = r.failed_step
     if failed is not None:
         if failed.traceback and not as_json:
@@ -265,7 +214,7 @@ def list_cmd(ctx: typer.Context, as_json: bool = JsonOpt) -> None:
                     "path": p.path,
                     "steps": len(p.steps),
                     "rules": [r.description for r in p.rules],
-                    "last_run": _run_json(p.last_run) if p.last_run else None,
+                    "last_run": run_json(p.last_run) if p.last_run else None,
                 }
                 for p in found
             ]
@@ -309,8 +258,8 @@ def show_cmd(
                 "steps": info.steps,
                 "promotion": info.promotion,
                 "rules": [r.description for r in info.rules],
-                "run": _run_json(chosen) if chosen else None,
-                "runs": [_run_json(r) for r in runs],
+                "run": run_json(chosen) if chosen else None,
+                "runs": [run_json(r) for r in runs],
                 "decisions": [
                     {
                         "at": d.at.isoformat(),
@@ -329,7 +278,7 @@ def show_cmd(
         out.print(f"  retrain {rule.description}")
     if chosen is not None:
         out.print(f"run {chosen.id}: {chosen.status}, trigger {chosen.trigger}: {chosen.reason}")
-        out.print(_steps_table(chosen))
+        out.print(steps_table(chosen))
     table = Table("run", "status", "trigger", "cached", "started")
     for r in runs:
         table.add_row(

@@ -3,10 +3,7 @@ process died."""
 
 from __future__ import annotations
 
-import os
 import socket
-from collections.abc import Mapping
-from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
@@ -14,9 +11,9 @@ from sqlalchemy.orm import Session
 from mlgrove.domain.clock import utcnow
 from mlgrove.domain.pipelines import PipelineRunInfo
 from mlgrove.pipelines.engine import StepResult
-from mlgrove.pipelines.fingerprint import plain
 from mlgrove.services import audit
 from mlgrove.services.context import Context
+from mlgrove.services.pipeline_plain import process_alive, step_row
 from mlgrove.services.pipeline_records import run_info
 from mlgrove.store.models.pipelines import PipelineRow, PipelineRunRow, PipelineStepRunRow
 
@@ -36,16 +33,6 @@ def step_rows(s: Session, run_id: int) -> list[PipelineStepRunRow]:
     return sorted(rows, key=lambda r: position.get(r.step, len(position)))
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # it exists, under another user
-        return True
-    return True
-
-
 def reap_dead_runs(ctx: Context) -> list[int]:
     """Mark ``failed`` the runs still ``running`` whose process on this host is gone
     (killed, out of memory, power loss): their finished steps stay recorded and cached.
@@ -57,7 +44,7 @@ def reap_dead_runs(ctx: Context) -> list[int]:
                 PipelineRunRow.status == "running", PipelineRunRow.host == host
             )
         ).all()
-    dead = [run_id for run_id, pid in running if pid is not None and not _alive(pid)]
+    dead = [run_id for run_id, pid in running if pid is not None and not process_alive(pid)]
     if not dead:
         return []
     with ctx.db.write() as s:
@@ -76,29 +63,6 @@ def reap_dead_runs(ctx: Context) -> list[int]:
                 if status == "failed"
             )
     return dead
-
-
-def engine_params(given: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: plain(v) for k, v in given.items()}
-
-
-def _step_row(run_id: int, r: StepResult) -> dict[str, Any]:
-    fp = r.fingerprint
-    return {
-        "run_id": run_id,
-        "step": r.step,
-        "status": r.status,
-        "cache_key": fp.key if fp else None,
-        "code_hash": fp.code if fp else None,
-        "input_addresses": dict(fp.inputs) if fp else {},
-        "params": dict(fp.params) if fp else {},
-        "env_hash": fp.env if fp else None,
-        "output_address": r.output,
-        "attempts": r.attempts,
-        "seconds": r.seconds,
-        "error": r.error or None,
-        "traceback": r.traceback or None,
-    }
 
 
 class StepLog:
@@ -121,7 +85,7 @@ class StepLog:
 
     def flush(self, s: Session) -> None:
         if self.pending:
-            s.execute(insert(PipelineStepRunRow), [_step_row(self.run_id, r) for r in self.pending])
+            s.execute(insert(PipelineStepRunRow), [step_row(self.run_id, r) for r in self.pending])
             self.pending = []
 
 

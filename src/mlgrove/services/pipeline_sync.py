@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -12,23 +10,8 @@ from mlgrove.pipelines.graph import Pipeline
 from mlgrove.services import audit
 from mlgrove.services import datasets as ds_service
 from mlgrove.services.context import Context
+from mlgrove.services.pipeline_plain import promotion_spec, rule_ident, rule_spec, shape
 from mlgrove.store.models.pipelines import PipelineRow, PipelineRuleRow
-
-
-def _shape(p: Pipeline) -> list[dict[str, Any]]:
-    return [
-        {
-            "name": n,
-            "upstream": p.upstream[n],
-            "datasets": {k: v.label for k, v in p.by_name[n].datasets.items()},
-            "params": sorted(
-                k
-                for k in p.by_name[n].defaults
-                if k not in p.by_name and k not in p.by_name[n].datasets
-            ),
-        }
-        for n in p.order
-    ]
 
 
 def _latest_number(s: Session, project_id: int, dataset: str) -> int | None:
@@ -47,18 +30,6 @@ def sync(s: Session, ctx: Context, p: Pipeline, project: str | None) -> Pipeline
     """
     proj = ds_service.resolve_project(s, ctx, project, create=True)
     row = s.scalar(select(PipelineRow).where(PipelineRow.name == p.name))
-    promotion = (
-        {
-            "metric": p.promotion.metric,
-            "margin": p.promotion.margin,
-            "higher_is_better": p.promotion.higher_is_better,
-            "human_queue": p.promotion.human_queue,
-            "human_min_items": p.promotion.human_min_items,
-            "human_max_drop": p.promotion.human_max_drop,
-        }
-        if p.promotion
-        else None
-    )
     if row is None:
         row = PipelineRow(project_id=proj.id, name=p.name, created_by=ctx.actor_label)
         s.add(row)
@@ -67,8 +38,8 @@ def sync(s: Session, ctx: Context, p: Pipeline, project: str | None) -> Pipeline
         "project_id": proj.id,
         "path": p.path or row.path or "",
         "description": p.description,
-        "steps": _shape(p),
-        "promotion": promotion,
+        "steps": shape(p),
+        "promotion": promotion_spec(p),
     }
     # Only what changed is written: a re-run of an unchanged pipeline writes nothing here.
     changed = {k: v for k, v in wanted.items() if getattr(row, k, None) != v}
@@ -78,24 +49,13 @@ def sync(s: Session, ctx: Context, p: Pipeline, project: str | None) -> Pipeline
         row.updated_at = utcnow()
         s.flush()
     existing = {
-        (r.kind, tuple(sorted(r.spec.items()))): r
+        rule_ident(r.kind, r.spec): r
         for r in s.scalars(select(PipelineRuleRow).where(PipelineRuleRow.pipeline_id == row.id))
     }
     declared = set()
     for rule in p.retrain:
-        spec = {
-            k: v
-            for k, v in {
-                "dataset": rule.dataset,
-                "min_added_rows": rule.min_added_rows,
-                "min_changed_pct": rule.min_changed_pct,
-                "split_changed": rule.split_changed,
-                "min_reviewed_labels": rule.min_reviewed_labels,
-                "cron": rule.cron,
-            }.items()
-            if v is not None
-        }
-        ident = (rule.kind, tuple(sorted(spec.items())))
+        spec = rule_spec(rule)
+        ident = rule_ident(rule.kind, spec)
         declared.add(ident)
         if ident in existing:
             continue

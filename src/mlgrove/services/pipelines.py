@@ -29,6 +29,7 @@ from mlgrove.pipelines.graph import Pipeline, load
 from mlgrove.services import lineage
 from mlgrove.services.context import Context
 from mlgrove.services.pipeline_backend import WorkspaceBackend
+from mlgrove.services.pipeline_plain import engine_params
 from mlgrove.services.pipeline_records import (
     DecisionInfo,
     PipelineInfo,
@@ -38,13 +39,7 @@ from mlgrove.services.pipeline_records import (
     pipeline_info,
     run_info,
 )
-from mlgrove.services.pipeline_runs import (
-    StepLog,
-    engine_params,
-    finish,
-    reap_dead_runs,
-    step_rows,
-)
+from mlgrove.services.pipeline_runs import StepLog, finish, reap_dead_runs, step_rows
 from mlgrove.services.pipeline_sync import sync
 from mlgrove.store.models import ProjectRow
 from mlgrove.store.models.pipelines import (

@@ -10,12 +10,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import inspect, text
-
-from mlgrove.store.db import Database
-
 if TYPE_CHECKING:
     from alembic.config import Config
+
+    from mlgrove.store.db import Database
 
 __all__ = ["HEAD", "current_revision", "head_revision", "upgrade"]
 
@@ -47,6 +45,10 @@ def scripts_head() -> str:
 
 
 def current_revision(db: Database) -> str | None:
+    # SQLAlchemy is imported here, not above: HEAD alone must be cheap to read (the
+    # quick no-op pipeline run checks it without SQLAlchemy).
+    from sqlalchemy import inspect, text
+
     with db.engine.connect() as conn:
         if not inspect(conn).has_table("alembic_version"):
             return None

@@ -1,0 +1,268 @@
+"""A re-run with nothing to do, checked and recorded without SQLAlchemy.
+
+Most runs of a pipeline from the command line find every step cached. Such a run still
+verifies every step (the engine computes each cache key from code, inputs, params and
+environment, and looks it up) and is still recorded (the run, its trigger decision,
+every step as ``cached``, the audit event), but it needs no object store, no executor and
+only five tables: this module does exactly that through a bare DBAPI connection
+(``store/repos/pipeline_noop.py``), in one transaction, so a fresh ``mlgrove pipeline
+run`` process does not pay SQLAlchemy's import and mapping (about 0.5 s).
+
+It answers ``None`` whenever the run would be more than that (a stale step, a pipeline
+whose record or rules would change, dataset inputs, params, a dead run to reap, another
+user, another database URL...): the caller then takes the full path
+(:func:`mlgrove.services.pipelines.run`), which decides and reports as always. Nothing
+is written unless the whole run is proven cached.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from typing import Any
+
+from mlgrove.config import Settings
+from mlgrove.domain.authz import Action, allowed
+from mlgrove.domain.clock import utcnow
+from mlgrove.domain.people import LOCAL_ADMIN, Person
+from mlgrove.domain.pipelines import PipelineRunInfo, StepRunInfo
+from mlgrove.pipelines import engine
+from mlgrove.pipelines.engine import ResolvedInput, StepResult
+from mlgrove.pipelines.executors.base import Executor, Outcome, Task
+from mlgrove.pipelines.fingerprint import code_hash, env_hash
+from mlgrove.pipelines.graph import Pipeline, load
+from mlgrove.pipelines.step import DatasetInput
+from mlgrove.services.pipeline_plain import (
+    engine_params,
+    process_alive,
+    promotion_spec,
+    rule_ident,
+    rule_spec,
+    shape,
+    step_row,
+)
+from mlgrove.store.repos import pipeline_noop as repo
+from mlgrove.store.schema import HEAD
+
+__all__ = ["QUICK_EXECUTORS", "cached_run"]
+
+#: Executors whose fully cached run is the same: neither starts anything before a step
+#: has to run. (A Dask run connects to its scheduler first: it takes the full path.)
+QUICK_EXECUTORS = ("local", "inline")
+
+
+class _NotNoop(Exception):
+    """Some step would have to run: this is no no-op."""
+
+
+class _CacheOnly:
+    """The engine's backend with the cache entries read in one query, and nothing else:
+    needing a step's output (to run a step below it) or running anything means stale."""
+
+    def __init__(self, known: dict[str, str]) -> None:
+        self.known = known
+
+    def resolve(self, ref: DatasetInput) -> ResolvedInput:
+        raise _NotNoop(f"dataset input {ref.label}")
+
+    def cache_lookup(self, key: str) -> str | None:
+        return self.known.get(key)
+
+    def cache_load(self, address: str) -> bytes:
+        raise _NotNoop("a step must run")
+
+    def cache_save(self, step: str, key: str, data: bytes) -> str:
+        raise _NotNoop("a step ran")
+
+
+class _Refuse(Executor):
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def submit(self, task: Task) -> None:
+        raise _NotNoop(f"step {task.step} is stale")
+
+    def pending(self) -> int:
+        return 0
+
+    def wait(self) -> list[tuple[Task, Outcome]]:
+        return []
+
+
+def cached_run(
+    settings: Settings,
+    target: str,
+    *,
+    project: str | None = None,
+    reason: str = "",
+    executor: str = "local",
+    actor: Person = LOCAL_ADMIN,
+) -> PipelineRunInfo | None:
+    """Run ``target`` (``module:attr`` or a registered pipeline's name) if every step is
+    cached, recording it as :func:`~mlgrove.services.pipelines.run` would; ``None`` if
+    this cannot be shown here (then nothing was written)."""
+    if executor not in QUICK_EXECUTORS or not allowed(actor, Action.WRITE_DATA):
+        return None
+    db = repo.connect(settings.database_url)
+    if db is None:
+        return None
+    try:
+        return _cached_run(db, target, project, reason, executor, actor)
+    except _NotNoop:
+        db.rollback()
+        return None
+    finally:
+        db.close()
+
+
+def _load(db: repo.QuickDB, target: str, project: str | None) -> tuple[Pipeline, str | None]:
+    if ":" not in target:  # a registered pipeline's name: its recorded path and project
+        record = repo.pipeline_record(db, target)
+        if record is None or not record["path"]:
+            raise _NotNoop("not registered")
+        if project is None:
+            found = db.rows("SELECT name FROM projects WHERE id = ?", (record["project_id"],))
+            project = str(found[0][0]) if found else None
+        target = record["path"]
+    try:
+        p = load(target)
+    except Exception as exc:  # the full path reports it, as always
+        raise _NotNoop(f"cannot load {target}") from exc
+    if any(s.datasets for s in p.steps):
+        raise _NotNoop("dataset inputs")  # resolved by the datasets service
+    return p, project
+
+
+def _record_unchanged(db: repo.QuickDB, p: Pipeline, project: str | None) -> dict[str, Any]:
+    """The pipeline's record, if the full path's sync would write nothing to it."""
+    record = repo.pipeline_record(db, p.name)
+    if record is None:
+        raise _NotNoop("first run")
+    projects = repo.project_ids(db, project)
+    if len(projects) != 1 or projects[0] != record["project_id"]:
+        raise _NotNoop("project")
+    wanted = {
+        "path": p.path or record["path"] or "",
+        "description": p.description,
+        "steps": shape(p),
+        "promotion": promotion_spec(p),
+    }
+    if any(record[k] != v for k, v in wanted.items()):
+        raise _NotNoop("the pipeline's record changes")
+    stored = {rule_ident(kind, spec) for kind, spec in repo.rule_specs(db, record["id"])}
+    declared = {rule_ident(r.kind, rule_spec(r)) for r in p.retrain}
+    if stored != declared:
+        raise _NotNoop("retrain rules change")
+    return record
+
+
+def _cached_run(
+    db: repo.QuickDB,
+    target: str,
+    project: str | None,
+    reason: str,
+    executor: str,
+    actor: Person,
+) -> PipelineRunInfo:
+    if repo.schema_revision(db) != HEAD:
+        raise _NotNoop("schema")  # the full path says what to do
+    p, project = _load(db, target, project)
+    started = utcnow()  # as the full path's clock: from loaded to recorded
+    # The parts of every key that need no database, before the write lock is taken.
+    for s in p.steps:
+        code_hash(s.fn)
+        env_hash([*p.env, *s.env])
+    host = socket.gethostname()[:255]
+    db.begin_write()
+    record = _record_unchanged(db, p, project)
+    if any(pid is not None and not process_alive(pid) for _, pid in repo.running_runs(db, host)):
+        raise _NotNoop("a dead run to reap")
+    results: list[StepResult] = []
+    engine.execute(
+        p,
+        _CacheOnly(repo.cache_addresses(db, p.order)),
+        _Refuse(executor),
+        resolved={},
+        on_event=results.append,
+    )
+    if len(results) != len(p.order) or any(r.status != "cached" for r in results):
+        raise _NotNoop("not every step cached")
+    ended = utcnow()
+    why = reason or "run by hand"
+    run = {
+        "pipeline_id": record["id"],
+        "status": "succeeded",
+        "trigger": "manual",
+        "reason": why,
+        "executor": executor,
+        "params": engine_params({}),
+        "forced": [],
+        "inputs": {},
+        "steps_total": len(p.order),
+        "steps_cached": len(results),
+        "steps_failed": 0,
+        "error": None,
+        "started_by": actor.username,
+        "started_at": started,
+        "ended_at": ended,
+        "host": host,
+        "pid": os.getpid(),
+    }
+    run_id = repo.insert_run(db, run)
+    repo.insert_decision(
+        db,
+        {
+            "pipeline_id": record["id"],
+            "rule_id": None,
+            "run_id": run_id,
+            "kind": "trigger",
+            "outcome": "ran",
+            "reason": why,
+            "detail": {"trigger": "manual", "forced": []},
+            "actor": actor.username,
+        },
+        started,
+    )
+    rows = [step_row(run_id, r) for r in results]
+    repo.insert_steps(db, rows, ended)
+    repo.insert_audit(
+        db,
+        actor.username,
+        "pipeline.run",
+        f"pipeline_run:{run_id}",
+        f"{p.name}: succeeded, {len(results)}/{len(p.order)} cached",
+        ended,
+    )
+    db.commit()
+    return PipelineRunInfo(
+        id=run_id,
+        pipeline=p.name,
+        status="succeeded",
+        trigger="manual",
+        reason=why,
+        executor=executor,
+        params=run["params"],
+        forced=[],
+        inputs={},
+        steps_total=len(p.order),
+        steps_cached=len(results),
+        steps_failed=0,
+        tracking_run_id=None,
+        error=None,
+        started_by=actor.username,
+        started_at=started,
+        ended_at=ended,
+        steps=[
+            StepRunInfo(
+                step=r["step"],
+                status=r["status"],
+                cache_key=r["cache_key"],
+                output=r["output_address"],
+                attempts=r["attempts"],
+                seconds=r["seconds"],
+                error=r["error"],
+                traceback=r["traceback"],
+            )
+            for r in rows
+        ],
+    )
