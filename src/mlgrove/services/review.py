@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Row, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from mlgrove.domain import review as rules
@@ -35,7 +35,7 @@ INSERT_ROWS = 2000
 INPUT_KINDS = ("text", "row", "file", "a")
 
 
-def queue_value(row: ReviewQueueRow, project: str) -> Queue:
+def queue_value(row: ReviewQueueRow | Row[Any], project: str) -> Queue:
     return Queue(
         id=row.id,
         project=project,
@@ -56,7 +56,7 @@ def queue_value(row: ReviewQueueRow, project: str) -> Queue:
     )
 
 
-def item_value(row: ReviewItemRow) -> Item:
+def item_value(row: ReviewItemRow | Row[Any]) -> Item:
     return Item(
         id=row.id,
         queue_id=row.queue_id,

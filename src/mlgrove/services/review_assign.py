@@ -2,19 +2,25 @@
 
 Each item keeps ``slots``: the verdicts it still wants minus its live leases. Taking a
 lease uses a slot; a verdict keeps it used; a skip, an expired lease or an undo gives it
-back. The next-item query is therefore one index range scan (queue, open, priority)
-filtered on ``slots > 0`` and on what this reviewer already did, inside the same write
-transaction that takes the lease (on PostgreSQL with ``FOR UPDATE SKIP LOCKED``, so
-concurrent reviewers never wait on each other or get the same slot).
+back. So "overlap k distinct reviewers" needs no counting of rows: the next-item claim
+is one ``UPDATE ... RETURNING`` over the ``(queue, status, priority)`` index filtered on
+``slots > 0`` and on what this reviewer already did (``store/repos/review_claim.py``
+holds the statements and why they are shaped so).
+
+The hot paths (next item, verdict, skip) run a handful of prebuilt Core statements in one
+short write transaction. On PostgreSQL those transactions run concurrently: the claim
+skips rows others have locked (``SKIP LOCKED``), counters move by SQL increments, and a
+lease is checked and deleted in one statement, so no read-then-write can race.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, insert, select, update
+from sqlalchemy import Connection, Row, select
 from sqlalchemy.orm import Session
 
 from mlgrove.domain import review as rules
@@ -34,14 +40,11 @@ from mlgrove.services.review import (
 from mlgrove.store.models.review import (
     ReviewerRow,
     ReviewItemRow,
-    ReviewLeaseRow,
     ReviewQueueRow,
-    ReviewSkipRow,
     ReviewVerdictRow,
 )
-
-#: Candidates looked at per next-item call before giving up on this pass.
-CANDIDATES = 64
+from mlgrove.store.repos import review_claim as claims
+from mlgrove.store.repos.review_claim import Me
 
 
 def verdict_value(row: ReviewVerdictRow, reviewer: str) -> Verdict:
@@ -57,105 +60,82 @@ def verdict_value(row: ReviewVerdictRow, reviewer: str) -> Verdict:
     )
 
 
-def reclaim_expired(s: Session, queue_id: int) -> int:
-    """Give the slots of expired leases back (abandoned items come back)."""
-    now = utcnow()
-    expired = s.execute(
-        select(ReviewLeaseRow.id, ReviewLeaseRow.item_id).where(
-            ReviewLeaseRow.queue_id == queue_id, ReviewLeaseRow.expires_at <= now
-        )
-    ).all()
-    if not expired:
-        return 0
-    s.execute(delete(ReviewLeaseRow).where(ReviewLeaseRow.id.in_([e.id for e in expired])))
-    for e in expired:
-        s.execute(
-            update(ReviewItemRow)
-            .where(ReviewItemRow.id == e.item_id)
-            .values(slots=ReviewItemRow.slots + 1)
-        )
-    return len(expired)
+def _me(ctx: Context) -> Me:
+    return Me(ctx.actor.id, ctx.actor.username)
 
 
-def _assignment(
-    s: Session, item: ReviewItemRow, expires_at: datetime, queue: ReviewQueueRow | None = None
-) -> Assignment:
-    """``queue``: the queue row read in this transaction, when nothing changed its counters
-    since (saves a query on the next-item path)."""
-    if queue is not None:
-        done, total = queue.items_resolved, queue.items_total
-    else:
-        done, total = s.execute(
-            select(ReviewQueueRow.items_resolved, ReviewQueueRow.items_total).where(
-                ReviewQueueRow.id == item.queue_id
-            )
-        ).one()
-    return Assignment(item=item_value(item), expires_at=expires_at, done=done, total=total)
+def _lock_item(ctx: Context) -> dict[str, Any] | bool:
+    """``with_for_update`` for an ORM load of an item that is changed from Python: a row
+    lock on PostgreSQL (NO KEY UPDATE, like the claim); SQLite writes are serialised."""
+    return False if ctx.db.is_sqlite else {"key_share": True}
+
+
+# -- next item -------------------------------------------------------------------------------
 
 
 def next_item(ctx: Context, queue: str, *, project: str | None = None) -> Assignment | None:
     """The reviewer's current item, or a new one leased to them; None when nothing is left
-    for them (everything done, skipped by them, or leased to others)."""
+    for them (everything done, skipped by them, or leased to others).
+
+    Expired leases of the queue are given back first (abandoned items come back)."""
     ctx.require(Action.REVIEW)
     with ctx.db.write() as s:
-        qrow, _ = queue_row(s, ctx, queue, project)
-        me = reviewer_row(s, ctx.actor)
+        conn = s.connection()
+        claims.relax_durability(conn)
         now = utcnow()
-        reclaim_expired(s, qrow.id)
-        held = s.execute(
-            select(ReviewLeaseRow, ReviewItemRow)
-            .join(ReviewItemRow, ReviewItemRow.id == ReviewLeaseRow.item_id)
-            .where(ReviewLeaseRow.queue_id == qrow.id, ReviewLeaseRow.reviewer_id == me.id)
-            .order_by(ReviewLeaseRow.id)
-            .limit(1)
-        ).first()
-        expires = now + timedelta(seconds=qrow.lease_seconds)
+        rows = _queue_and_me(s, conn, ctx, queue, project, now)
+        found = rows[0]
+        expires = now + timedelta(seconds=found.q_lease_seconds)
+        held = None
+        expired = []
+        for row in rows:
+            if row.lease_id is None:
+                continue
+            if row.lease_expires <= now:
+                expired.append(row.lease_id)
+            elif held is None and row.lease_reviewer == found.me:
+                held = row
         if held is not None:
-            lease, item = held
-            # Core statements, not the unit of work: this is the hot path.
-            s.execute(
-                update(ReviewLeaseRow)
-                .where(ReviewLeaseRow.id == lease.id)
-                .values(expires_at=expires)
-            )
-            return _assignment(s, item, expires, qrow)
-        done_by_me = exists().where(
-            ReviewVerdictRow.item_id == ReviewItemRow.id, ReviewVerdictRow.reviewer_id == me.id
-        )
-        skipped_by_me = exists().where(
-            ReviewSkipRow.item_id == ReviewItemRow.id, ReviewSkipRow.reviewer_id == me.id
-        )
-        query = (
-            select(ReviewItemRow)
-            .where(
-                ReviewItemRow.queue_id == qrow.id,
-                ReviewItemRow.status == ItemStatus.OPEN.value,
-                ReviewItemRow.slots > 0,
-                ~done_by_me,
-                ~skipped_by_me,
-            )
-            # Both descending, so the index is read backwards and never sorted (equal
-            # priorities: the newest item first).
-            .order_by(ReviewItemRow.priority.desc(), ReviewItemRow.id.desc())
-            .limit(1)
-        )
-        if not ctx.db.is_sqlite:
-            query = query.with_for_update(skip_locked=True)
-        found = s.scalar(query)
-        if found is None:
+            # A page reload keeps your place (and the lease its full time).
+            claims.extend_lease(conn, held.lease_id, expires)
+        claims.give_back(conn, expired)
+        if held is not None:
+            return _assignment(held, expires, found)
+        item = claims.claim(conn, found.q_id, found.me, expires)
+        if item is None:
             return None
-        s.execute(
-            update(ReviewItemRow)
-            .where(ReviewItemRow.id == found.id)
-            .values(slots=ReviewItemRow.slots - 1)
-            .execution_options(synchronize_session=False)
-        )
-        s.execute(
-            insert(ReviewLeaseRow).values(
-                queue_id=qrow.id, item_id=found.id, reviewer_id=me.id, expires_at=expires
-            )
-        )
-        return _assignment(s, found, expires, qrow)
+        return _assignment(item, expires, found)
+
+
+def _queue_and_me(
+    s: Session, conn: Connection, ctx: Context, queue: str, project: str | None, now: datetime
+) -> list[Row[Any]]:
+    """:func:`claims.lookup_queue`: one statement when the project is named and the
+    reviewer identity exists; otherwise the ORM path finds the project, explains what is
+    missing, or makes the identity (first use)."""
+    me = _me(ctx)
+    if project is not None:
+        rows = claims.lookup_queue(conn, project, queue, me, now)
+        if rows:
+            return rows
+    qrow, project_name = queue_row(s, ctx, queue, project)
+    reviewer_row(s, ctx.actor)
+    s.flush()
+    rows = claims.lookup_queue(conn, project_name, qrow.name, me, now)
+    assert rows  # both exist now, in this transaction
+    return rows
+
+
+def _assignment(item: Row[Any], expires_at: datetime, queue: Row[Any]) -> Assignment:
+    return Assignment(
+        item=item_value(item),
+        expires_at=expires_at,
+        done=queue.q_resolved,
+        total=queue.q_total,
+    )
+
+
+# -- verdicts --------------------------------------------------------------------------------
 
 
 def _reviewer_names(s: Session, ids: Sequence[int]) -> dict[int, str]:
@@ -187,46 +167,72 @@ def gold_weights(s: Session, queue_id: int, reviewer_ids: Sequence[int]) -> dict
     return {names[r]: rules.gold_weight(c, t) for r, (c, t) in tally.items()}
 
 
-def settle(s: Session, queue: Queue, item: ReviewItemRow) -> None:
-    """Resolve an item that has all its verdicts; bump a disputed one that has not."""
-    rows = s.execute(
-        select(ReviewVerdictRow.reviewer_id, ReviewVerdictRow.answer).where(
-            ReviewVerdictRow.item_id == item.id
-        )
-    ).all()
-    names = _reviewer_names(s, [r.reviewer_id for r in rows])
-    answers = [(names[r.reviewer_id], dict(r.answer)) for r in rows]
-    disputed = rules.disagree([a for _, a in answers])
-    before = item.status
-    _settle(s, queue, item, rows, answers, disputed)
-    count_status_change(s, queue.id, before, item.status)
+@dataclass(frozen=True)
+class Outcome:
+    """An item's state once its verdicts are counted."""
+
+    status: str
+    answer: Any
+    priority: float
+    resolved_by: str | None
 
 
-def _settle(
-    s: Session,
-    queue: Queue,
-    item: ReviewItemRow,
-    rows: Sequence[Any],
-    answers: list[tuple[str, dict[str, Any]]],
-    disputed: bool,
-) -> None:
+def outcome(
+    s: Session, queue: Queue, item: Any, verdicts: Sequence[tuple[int, str, dict[str, Any]]]
+) -> Outcome:
+    """Resolve an item that has all its verdicts ``(reviewer id, name, answer)``; an item
+    still waiting for some goes back to the open items, bumped when its verdicts disagree.
+
+    ``item``: anything with the item's ``verdict_count``, ``uncertainty``,
+    ``random_slice``, ``negative_feedback``, ``priority`` and ``resolved_by``.
+    """
+    answers = [(name, answer) for _, name, answer in verdicts]
     if item.verdict_count < queue.overlap:
-        item.status = ItemStatus.OPEN.value
-        item.answer = None
-        item.priority = rules.priority(
+        disputed = rules.disagree([a for _, a in answers])
+        priority = rules.priority(
             item.uncertainty,
             random_slice=item.random_slice,
             negative_feedback=item.negative_feedback,
             disagreement=disputed,
         )
-        return
+        return Outcome(ItemStatus.OPEN.value, None, priority, item.resolved_by)
     weights = None
     if queue.consensus is rules.Consensus.WEIGHTED:
-        weights = gold_weights(s, queue.id, [r.reviewer_id for r in rows])
+        weights = gold_weights(s, queue.id, [rid for rid, _, _ in verdicts])
     resolution = rules.resolve(queue, answers, weights)
-    item.status = resolution.status.value
-    item.answer = resolution.answer
-    item.resolved_by = "consensus" if resolution.answer is not None else None
+    return Outcome(
+        resolution.status.value,
+        resolution.answer,
+        item.priority,
+        "consensus" if resolution.answer is not None else None,
+    )
+
+
+def _settle(
+    s: Session, conn: Connection, queue: Queue, item_id: int, counted: Row[Any], mine: Any
+) -> None:
+    """Settle an item after its verdict count changed (``counted``: the item's values the
+    count's ``UPDATE ... RETURNING`` gave, read under its row lock). ``mine``: the only
+    verdict, when the count says there is just one (saves reading it back)."""
+    if counted.verdict_count == 0:
+        verdicts: list[tuple[int, str, dict[str, Any]]] = []
+    elif counted.verdict_count == 1 and mine is not None:
+        verdicts = [mine]
+    else:
+        verdicts = [
+            (r.reviewer_id, r.name, dict(r.answer)) for r in claims.verdicts_of(conn, item_id)
+        ]
+    new = outcome(s, queue, counted, verdicts)
+    claims.set_outcome(
+        conn,
+        item_id,
+        status=new.status,
+        answer=new.answer,
+        priority=new.priority,
+        resolved_by=new.resolved_by,
+    )
+    resolved = ItemStatus.RESOLVED.value
+    claims.count_resolved(conn, queue.id, (new.status == resolved) - (counted.status == resolved))
 
 
 def submit(
@@ -251,78 +257,95 @@ def submit(
     if submit_key is not None and not 1 <= len(submit_key) <= 100:
         raise InvalidInput("a submit key needs 1-100 characters")
     with ctx.db.write() as s:
-        item = s.get(ReviewItemRow, item_id, with_for_update=not ctx.db.is_sqlite)
-        if item is None:
-            raise NotFound(f"no review item {item_id}")
-        qrow = s.get_one(ReviewQueueRow, item.queue_id)
-        queue = queue_value(qrow, "")
-        me = reviewer_row(s, ctx.actor)
-        earlier = s.scalar(
-            select(ReviewVerdictRow).where(
-                ReviewVerdictRow.item_id == item.id, ReviewVerdictRow.reviewer_id == me.id
-            )
-        )
-        if earlier is not None:
-            if submit_key is not None and earlier.submit_key == submit_key:
-                return verdict_value(earlier, me.name)
-            raise Conflict(
-                f"you already gave a verdict on item {item_id}",
-                hint="undo it first (U on the review screen) to change it",
-            )
-        lease = s.scalar(
-            select(ReviewLeaseRow).where(
-                ReviewLeaseRow.item_id == item.id, ReviewLeaseRow.reviewer_id == me.id
-            )
-        )
-        if lease is None or lease.expires_at <= utcnow():
-            raise Conflict(
-                f"item {item_id} is not leased to you"
-                + (" (your lease expired)" if lease is not None else ""),
-                hint="take the next item of the queue, then give your verdict on it",
-            )
+        conn = s.connection()
+        found = claims.lookup_submit(conn, item_id, _me(ctx))
+        if found is None:
+            if s.get(ReviewItemRow, item_id) is None:
+                raise NotFound(f"no review item {item_id}")
+            reviewer_row(s, ctx.actor)  # first use: nothing can be leased to them yet
+            s.flush()
+            found = claims.lookup_submit(conn, item_id, _me(ctx))
+            assert found is not None
+        queue = queue_value(found, "")
+        if found.earlier_id is not None:
+            return _earlier(s, item_id, found.earlier_id, found.me_name, submit_key)
+        now = utcnow()
+        if found.lease_expires is None or found.lease_expires <= now:
+            raise _not_leased(item_id, expired=found.lease_expires is not None)
         clean = rules.check_answer(queue, answer)
-        s.delete(lease)
-        row = ReviewVerdictRow(
-            queue_id=queue.id,
-            item_id=item.id,
-            reviewer_id=me.id,
+        if not claims.drop_lease(conn, item_id, found.me, now):
+            # Lost a race: another request of theirs handed it in (or a reclaim took the
+            # lease) between the look-up and here.
+            again = claims.lookup_submit(conn, item_id, _me(ctx))
+            if again is not None and again.earlier_id is not None:
+                return _earlier(s, item_id, again.earlier_id, found.me_name, submit_key)
+            raise _not_leased(item_id, expired=True)
+        values = {
+            "queue_id": queue.id,
+            "item_id": item_id,
+            "reviewer_id": found.me,
+            "answer": clean,
+            "improve": improve,
+            "tags": clean_tags,
+            "seconds": seconds,
+            "submit_key": submit_key,
+            "created_at": now,
+        }
+        verdict_id = claims.record_verdict(conn, values)
+        counted = claims.count_verdict(conn, item_id, +1)
+        _settle(s, conn, queue, item_id, counted, (found.me, found.me_name, clean))
+        return Verdict(
+            id=verdict_id,
+            item_id=item_id,
+            reviewer=found.me_name,
             answer=clean,
             improve=improve,
             tags=clean_tags,
             seconds=seconds,
-            submit_key=submit_key,
+            created_at=now,
         )
-        s.add(row)
-        item.verdict_count += 1
-        s.flush()
-        settle(s, queue, item)
-        return verdict_value(row, me.name)
+
+
+def _earlier(
+    s: Session, item_id: int, verdict_id: int, reviewer: str, submit_key: str | None
+) -> Verdict:
+    """The verdict already given: returned again for the same submit key (a retry),
+    otherwise a Conflict."""
+    earlier = s.get_one(ReviewVerdictRow, verdict_id)
+    if submit_key is not None and earlier.submit_key == submit_key:
+        return verdict_value(earlier, reviewer)
+    raise Conflict(
+        f"you already gave a verdict on item {item_id}",
+        hint="undo it first (U on the review screen) to change it",
+    )
+
+
+def _not_leased(item_id: int, *, expired: bool) -> Conflict:
+    return Conflict(
+        f"item {item_id} is not leased to you" + (" (your lease expired)" if expired else ""),
+        hint="take the next item of the queue, then give your verdict on it",
+    )
 
 
 def skip(ctx: Context, item_id: int) -> None:
     """Give the item back; it will not be offered to this reviewer again."""
     ctx.require(Action.REVIEW)
     with ctx.db.write() as s:
-        item = s.get(ReviewItemRow, item_id)
-        if item is None:
+        conn = s.connection()
+        if s.get(ReviewItemRow, item_id) is None:
             raise NotFound(f"no review item {item_id}")
         me = reviewer_row(s, ctx.actor)
-        lease = s.scalar(
-            select(ReviewLeaseRow).where(
-                ReviewLeaseRow.item_id == item.id, ReviewLeaseRow.reviewer_id == me.id
-            )
-        )
-        if lease is None:
+        if not claims.drop_lease(conn, item_id, me.id, None):
             raise Conflict(f"item {item_id} is not leased to you", hint="nothing to skip")
-        s.delete(lease)
-        item.slots += 1
-        s.add(ReviewSkipRow(item_id=item.id, reviewer_id=me.id))
+        claims.give_back_slot(conn, item_id)
+        claims.record_skip(conn, item_id, me.id, utcnow())
 
 
 def undo(ctx: Context, queue: str, *, project: str | None = None) -> Assignment:
     """Take back the reviewer's last verdict in a queue; the item is leased to them again."""
     ctx.require(Action.REVIEW)
     with ctx.db.write() as s:
+        conn = s.connection()
         qrow, _ = queue_row(s, ctx, queue, project)
         me = reviewer_row(s, ctx.actor)
         last = s.scalar(
@@ -333,7 +356,11 @@ def undo(ctx: Context, queue: str, *, project: str | None = None) -> Assignment:
         )
         if last is None:
             raise NotFound("you have no verdict in this queue to undo")
-        item = s.get_one(ReviewItemRow, last.item_id)
+        # The reviewer's own lease on another item gives its slot back first: one at a time.
+        now = utcnow()
+        held = claims.leases_to_handle(conn, qrow.id, me.id, now)
+        claims.give_back(conn, [lease.lease_id for lease in held if lease.reviewer_id == me.id])
+        item = s.get_one(ReviewItemRow, last.item_id, with_for_update=_lock_item(ctx))
         if item.committed_version_id is not None:
             raise Conflict(
                 f"item {item.id} was already committed to the training data",
@@ -341,34 +368,27 @@ def undo(ctx: Context, queue: str, *, project: str | None = None) -> Assignment:
             )
         if item.resolved_by not in (None, "consensus"):
             raise Conflict(f"item {item.id} was decided by an adjudicator")
-        # The reviewer's own lease on another item gives its slot back first: one at a time.
-        for other in s.scalars(
-            select(ReviewLeaseRow).where(
-                ReviewLeaseRow.queue_id == qrow.id, ReviewLeaseRow.reviewer_id == me.id
-            )
-        ):
-            s.get_one(ReviewItemRow, other.item_id).slots += 1
-            s.delete(other)
         s.delete(last)
-        item.verdict_count -= 1
         s.flush()
-        settle(s, queue_value(qrow, ""), item)
-        lease = ReviewLeaseRow(
-            queue_id=qrow.id,
-            item_id=item.id,
-            reviewer_id=me.id,
-            expires_at=utcnow() + timedelta(seconds=qrow.lease_seconds),
+        counted = claims.count_verdict(conn, item.id, -1)
+        _settle(s, conn, queue_value(qrow, ""), item.id, counted, None)
+        expires = now + timedelta(seconds=qrow.lease_seconds)
+        claims.take_lease(conn, qrow.id, item.id, me.id, expires)
+        s.refresh(item)
+        s.refresh(qrow)
+        return Assignment(
+            item=item_value(item),
+            expires_at=expires,
+            done=qrow.items_resolved,
+            total=qrow.items_total,
         )
-        s.add(lease)
-        s.flush()
-        return _assignment(s, item, lease.expires_at)
 
 
 def adjudicate(ctx: Context, item_id: int, answer: Mapping[str, Any]) -> None:
     """Decide an item (typically one in conflict). Needs write access to the data."""
     ctx.require(Action.WRITE_DATA)
     with ctx.db.write() as s:
-        item = s.get(ReviewItemRow, item_id)
+        item = s.get(ReviewItemRow, item_id, with_for_update=_lock_item(ctx))
         if item is None:
             raise NotFound(f"no review item {item_id}")
         queue = queue_value(s.get_one(ReviewQueueRow, item.queue_id), "")
