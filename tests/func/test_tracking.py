@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -56,6 +57,30 @@ def test_100k_points_through_the_buffer_arrive_complete_and_in_order(
     assert len(history) == 100_000
     assert [p.step for p in history] == list(range(100_000))
     assert history[-1].value == 1.0 / 100_000
+
+
+def test_a_batch_keeps_odd_keys_exact_times_and_the_newest_value_per_key(
+    grove: EmbeddedClient,
+) -> None:
+    # Written below the ORM (executemany on SQLite, COPY on PostgreSQL): what comes back
+    # must be what the ORM would have stored.
+    ctx = grove.ctx
+    run = tracking.start_run(ctx, "churn")
+    t0 = datetime(2026, 1, 1, 12, 0, 0, 1, tzinfo=UTC)
+    odd = r'a\b\t"é'  # a backslash, then the two characters \t, a quote, an accent
+    points = [
+        MetricPoint(odd, 1.0, 0, t0),
+        MetricPoint(odd, -math.inf, 1, t0 + timedelta(seconds=1)),
+        MetricPoint("loss", 3.0, 5, t0),
+        MetricPoint("loss", 1e-300, 2, t0 + timedelta(microseconds=999_999)),
+    ]
+    assert tracking.log_metrics_batch(ctx, run.id, points) == 4
+    assert tracking.metric_history(ctx, run.id, odd) == points[:2]
+    assert tracking.metric_history(ctx, run.id, "loss") == [points[3], points[2]]  # by step
+    # The newest point of each key (the last logged), not the highest step, is latest.
+    assert tracking.get_run(ctx, run.id).metrics == {odd: -math.inf, "loss": 1e-300}
+    page = grove.runs.search("churn", "metrics.loss < 1")
+    assert [r.id for r in page.runs] == [run.id]
 
 
 def test_a_run_that_raises_ends_failed_with_the_error_and_keeps_its_points(

@@ -305,8 +305,11 @@ def test_metrics_travel_in_batches_and_artifacts_are_sent_once(
         with grove.runs.start() as again:
             again.log_artifact(weights, name="same.pkl")
         history = grove.runs.metric_history(run.id, "loss")
-    batches = [json.loads(b)["points"] for b in transport.calls("POST", f"/runs/{run.id}/metrics")]
-    assert 2 <= len(batches) <= 3  # 5,000 at a time, and what is left at the end
+    # The SDK sends the compact columnar form: four parallel lists.
+    batches = [json.loads(b)["keys"] for b in transport.calls("POST", f"/runs/{run.id}/metrics")]
+    # At least 5,000 a request (the loop may outrun the writer, which then takes more),
+    # and what is left at the end: a few requests, never one per point.
+    assert 1 <= len(batches) <= 3
     assert sum(len(b) for b in batches) == POINTS
     assert [p.value for p in history] == [float(i) for i in range(POINTS)]
     assert (
@@ -349,6 +352,62 @@ def test_nan_and_infinity_travel_as_python_json(
     assert r.status_code == 400
     assert "is not a number" in r.json()["detail"]
     assert http.get(f"/runs/{run.id}/metrics", params={"key": "y"}).json() == []
+
+
+def test_a_columnar_batch_is_stored_like_points_and_a_bad_point_is_named(
+    http: httpx.Client, grove_factories: Factories
+) -> None:
+    project = grove_factories.project("churn")
+    run = tracking.start_run(grove_factories.admin_ctx, project.name)
+    # 2026-01-01T00:00:00Z and half a second (and a microsecond) later.
+    body = (
+        '{"keys":["loss","loss","acc"],"values":[0.9,NaN,1],"steps":[0,1,0],'
+        '"timestamps":[1767225600,1767225600.500001,1767225600.25]}'
+    )
+    r = http.post(
+        f"/runs/{run.id}/metrics", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert (r.status_code, r.json()) == (200, {"written": 3})
+    loss = http.get(f"/runs/{run.id}/metrics", params={"key": "loss"}).json()
+    assert [(p["step"], repr(p["value"])) for p in loss] == [(0, "0.9"), (1, "nan")]
+    assert [p["timestamp"] for p in loss] == [
+        "2026-01-01T00:00:00Z",
+        "2026-01-01T00:00:00.500001Z",
+    ]
+    assert http.get(f"/runs/{run.id}").json()["metrics"]["acc"] == 1.0
+
+    bad = {
+        "keys": ["y", "y", "y"],
+        "values": [1.0, 2.0, 3.0],
+        "steps": [0, 1, -2],
+        "timestamps": [1767225600] * 3,
+    }
+    r = http.post(f"/runs/{run.id}/metrics", json=bad)
+    assert r.status_code == 400
+    assert r.json()["detail"].startswith("point 2: metric 'y': step -2")
+    assert http.get(f"/runs/{run.id}/metrics", params={"key": "y"}).json() == []
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"keys": ["y"], "values": [True], "steps": [0], "timestamps": [0]}, "point 0: "),
+        ({"keys": ["y", ""], "values": [1, 2], "steps": [0, 1], "timestamps": [0, 0]}, "point 1: "),
+        ({"keys": ["y"], "values": [1], "steps": [0], "timestamps": ["now"]}, "point 0: "),
+        ({"keys": ["y"], "values": [1, 2], "steps": [0], "timestamps": [0]}, "differ in length"),
+        ({"keys": ["y"], "values": [1], "steps": [0]}, "lacks timestamps"),
+        ({"points": [POINT], "keys": ["y"]}, "both points and keys"),
+    ],
+)
+def test_a_malformed_columnar_batch_is_refused_whole(
+    http: httpx.Client, grove_factories: Factories, body: dict[str, Any], message: str
+) -> None:
+    project = grove_factories.project("churn")
+    run = tracking.start_run(grove_factories.admin_ctx, project.name)
+    r = http.post(f"/runs/{run.id}/metrics", json=body)
+    assert r.status_code == 400
+    assert message in r.json()["detail"]
+    assert tracking.metric_keys(grove_factories.admin_ctx, run.id) == []
 
 
 # -- permissions and unknown things ------------------------------------------------------

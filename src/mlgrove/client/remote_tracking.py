@@ -29,6 +29,7 @@ from mlgrove.client.tracking import (
     version_text,
 )
 from mlgrove.domain import tracking as rules
+from mlgrove.domain.metric_batch import MetricBatch
 from mlgrove.domain.run_filter import RunPage, parse_filter, parse_order
 from mlgrove.domain.tracking import (
     AliasEvent,
@@ -176,17 +177,13 @@ class RemoteRunBackend(RunBackend):
     def _run_path(self, run_id: int, what: str) -> str:
         return f"/runs/{run_id}/{what}"
 
-    def log_metrics(self, run_id: int, points: builtins.list[MetricPoint]) -> None:
+    def log_metrics(self, run_id: int, batch: MetricBatch) -> None:
+        # The compact columnar form; timestamps travel as Unix seconds.
         body = {
-            "points": [
-                {
-                    "key": p.key,
-                    "value": p.value,
-                    "step": p.step,
-                    "timestamp": p.timestamp.isoformat(),
-                }
-                for p in points
-            ]
+            "keys": batch.keys,
+            "values": batch.values,
+            "steps": batch.steps,
+            "timestamps": [t / 1_000_000 for t in batch.times_us],
         }
         self._client._call(
             "POST", self._run_path(run_id, "metrics"), timeout=wire.SLOW, **_json(body)

@@ -17,13 +17,14 @@ import builtins
 import contextlib
 import os
 import threading
+import time
 import traceback
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from mlgrove.domain import tracking as rules
-from mlgrove.domain.clock import utcnow
+from mlgrove.domain.metric_batch import STEP_MAX, MetricBatch
 from mlgrove.domain.run_filter import RunPage
 from mlgrove.domain.tracking import (
     AliasEvent,
@@ -50,7 +51,8 @@ class RunBackend(abc.ABC):
     """How an :class:`ActiveRun` reaches the store (in process, or over HTTP)."""
 
     @abc.abstractmethod
-    def log_metrics(self, run_id: int, points: builtins.list[MetricPoint]) -> None: ...
+    def log_metrics(self, run_id: int, batch: MetricBatch) -> None:
+        """Store a batch of points; the whole batch or nothing."""
 
     @abc.abstractmethod
     def log_params(self, run_id: int, params: dict[str, Any]) -> None: ...
@@ -90,7 +92,9 @@ class ActiveRun:
         self.run = run
         self.flush_interval = flush_interval
         self.flush_points = max(1, flush_points)
-        self._buffer: list[MetricPoint] = []
+        #: Points waiting to be written: (key, value, step, microseconds since 1970).
+        self._buffer: list[tuple[str, float, int, int]] = []
+        self._keys_seen: set[str] = set()  # keys that passed the key rule
         self._lock = threading.Lock()  # guards the buffer and the step counters
         self._flush_lock = threading.Lock()  # one batch in flight: batches stay in order
         self._wake = threading.Event()
@@ -105,15 +109,34 @@ class ActiveRun:
         return self.run.id
 
     # -- metrics ----------------------------------------------------------------------
+    # A training loop calls these per step, so they do as little as they can: a key is
+    # checked once per run, a plain float or int value and step need no more than a type
+    # test, and the point is appended to the buffer as a tuple. The service checks every
+    # batch again as columns (domain/metric_batch.py), which costs little.
     def log_metric(self, key: str, value: float, step: int | None = None) -> None:
         """Log one point. Without ``step``, the key's previous step plus one (from 0)."""
-        self.log_metrics({key: value}, step=step)
+        if self._ended or self._error is not None:
+            self._check_open()
+        now = time.time_ns() // 1000
+        if type(key) is not str or key not in self._keys_seen:
+            rules.key(key)
+        if type(value) is not float:
+            value = rules.metric_value(key, value)
+        if step is not None and (type(step) is not int or not 0 <= step < STEP_MAX):
+            step = rules.step(key, step)
+        with self._lock:
+            s = self._next_step.get(key, 0) if step is None else step
+            self._next_step[key] = s + 1
+            self._buffer.append((key, value, s, now))
+            waiting = len(self._buffer)
+        self._keys_seen.add(key)
+        self._after_append(waiting)
 
     def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
         """Log several points at one step. Values are checked now (NaN and infinity are
         fine; text is not), so a bad value fails here and logs none of ``metrics``."""
         self._check_open()
-        now = utcnow()
+        now = time.time_ns() // 1000
         checked = [
             (rules.key(k), rules.metric_value(k, v)) for k, v in metrics.items()
         ]  # all or nothing
@@ -123,23 +146,31 @@ class ActiveRun:
             for k, v in checked:
                 s = step if step is not None else self._next_step.get(k, 0)
                 self._next_step[k] = s + 1
-                self._buffer.append(MetricPoint(key=k, value=v, step=s, timestamp=now))
+                self._buffer.append((k, v, s, now))
             waiting = len(self._buffer)
+        self._keys_seen.update(k for k, _ in checked)
+        self._after_append(waiting)
+
+    def _after_append(self, waiting: int) -> None:
         if waiting >= MAX_BUFFERED:
             self.flush()
-        elif waiting >= self.flush_points:
+        elif self._thread is None:
             self._ensure_thread()
+        elif waiting >= self.flush_points and not self._wake.is_set():
             self._wake.set()
-        else:
-            self._ensure_thread()
+
+    def _write(self) -> None:
+        """Take the buffer and send it as one batch (holding the flush lock)."""
+        with self._lock:
+            batch, self._buffer = self._buffer, []
+        if batch:
+            keys, values, steps, times = map(list, zip(*batch, strict=True))
+            self._backend.log_metrics(self.run.id, MetricBatch(keys, values, steps, times))
 
     def flush(self) -> None:
         """Write every buffered point now (in the calling thread)."""
         with self._flush_lock:
-            with self._lock:
-                batch, self._buffer = self._buffer, []
-            if batch:
-                self._backend.log_metrics(self.run.id, batch)
+            self._write()
         self._raise_background_error()
 
     def _ensure_thread(self) -> None:
@@ -155,10 +186,7 @@ class ActiveRun:
             self._wake.clear()
             try:
                 with self._flush_lock:
-                    with self._lock:
-                        batch, self._buffer = self._buffer, []
-                    if batch:
-                        self._backend.log_metrics(self.run.id, batch)
+                    self._write()
             except BaseException as exc:  # kept and raised in the caller's thread
                 self._error = exc
                 return

@@ -17,6 +17,7 @@ from mlgrove.client.tracking import (
     Runs,
     version_text,
 )
+from mlgrove.domain.metric_batch import MetricBatch
 from mlgrove.domain.run_filter import RunPage
 from mlgrove.domain.tracking import (
     AliasEvent,
@@ -38,8 +39,8 @@ class EmbeddedRunBackend(RunBackend):
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
 
-    def log_metrics(self, run_id: int, points: builtins.list[MetricPoint]) -> None:
-        tracking.log_metrics_batch(self.ctx, run_id, points)
+    def log_metrics(self, run_id: int, batch: MetricBatch) -> None:
+        tracking.log_batch(self.ctx, run_id, batch)
 
     def log_params(self, run_id: int, params: dict[str, Any]) -> None:
         tracking.log_params(self.ctx, run_id, params)

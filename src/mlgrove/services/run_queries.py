@@ -21,6 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
 from mlgrove.domain.authz import Action
+from mlgrove.domain.metric_batch import MetricBatch
 from mlgrove.domain.run_filter import (
     Clause,
     Field,
@@ -39,7 +40,14 @@ from mlgrove.services.context import Context
 from mlgrove.store.models import RunRow
 from mlgrove.store.models.run_summaries import TEXT_PREFIX, RunLatestMetricRow, RunTextRow
 
-__all__ = ["MAX_LIMIT", "latest_values", "record_latest", "record_texts", "search"]
+__all__ = [
+    "MAX_LIMIT",
+    "latest_values",
+    "record_batch",
+    "record_latest",
+    "record_texts",
+    "search",
+]
 
 MAX_LIMIT = 1000
 UPSERT_ROWS = 500
@@ -53,21 +61,36 @@ RARE_RUNS = 2000
 
 
 def record_latest(session: Session, run: RunRow, points: Sequence[MetricPoint]) -> None:
-    """Make the batch's newest point of each key the run's latest value (caller's
-    transaction). A batch is always newer than what is stored, so its last point per
-    key wins, as it does for ``tracking.latest_metrics`` (the highest id)."""
+    """Make the newest of ``points`` for each key the run's latest value (see
+    :func:`record_batch`)."""
     newest: dict[str, MetricPoint] = {}
     for p in points:
         newest[p.key] = p
+    _upsert_latest(session, run, [(p.key, p.value, p.step) for p in newest.values()])
+
+
+def record_batch(session: Session, run: RunRow, batch: MetricBatch) -> None:
+    """Make the batch's newest point of each key the run's latest value (caller's
+    transaction): one upsert row per key, whatever the batch's size. A batch is always
+    newer than what is stored, so its last point per key wins, as it does for
+    ``tracking.latest_metrics`` (the highest id)."""
+    _upsert_latest(
+        session,
+        run,
+        [(k, batch.values[i], batch.steps[i]) for k, i in batch.newest().items()],
+    )
+
+
+def _upsert_latest(session: Session, run: RunRow, latest: list[tuple[str, float, int]]) -> None:
     rows = [
         {
             "run_id": run.id,
-            "key": p.key,
+            "key": key,
             "project_id": run.project_id,
-            "value": None if math.isnan(p.value) else p.value,
-            "step": p.step,
+            "value": None if math.isnan(value) else value,
+            "step": step,
         }
-        for p in newest.values()
+        for key, value, step in latest
     ]
     postgres = session.get_bind().dialect.name == "postgresql"
     for i in range(0, len(rows), UPSERT_ROWS):

@@ -1,25 +1,26 @@
 """Runs: start and end them, log params, tags, metric batches and artifacts, list them.
 
-The SDK buffers metric points and hands them here in batches: each batch is checked as
-a whole and then written with one multi-row INSERT, so a bad value rejects the batch
-before anything is stored. Registered models live in ``registry.py``, evaluations in
+The SDK buffers metric points and hands them here in batches of columns
+(``domain/metric_batch.py``): each batch is checked as a whole, so a bad value rejects
+it before anything is stored, and then written below the ORM (``store/repos/metrics.py``). Registered models live in ``registry.py``, evaluations in
 ``evaluations.py``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from mlgrove.domain import tracking as rules
 from mlgrove.domain.authz import Action
 from mlgrove.domain.clock import utcnow
+from mlgrove.domain.metric_batch import MetricBatch, check_columns
 from mlgrove.domain.tracking import MetricPoint, Run, RunArtifact, RunInput, RunStatus
 from mlgrove.errors import Conflict, InvalidInput, NotFound
 from mlgrove.services import audit, lineage, objects, run_queries, splits
@@ -34,8 +35,9 @@ from mlgrove.store.models import (
     RunArtifactRow,
     RunRow,
 )
+from mlgrove.store.repos import metrics as metric_rows
 
-#: Points per INSERT statement (a batch larger than this is written in several).
+#: Rows per ORM INSERT for callers that still write ``MetricRow`` dicts (the MLflow import).
 INSERT_ROWS = 5000
 
 
@@ -127,37 +129,32 @@ def start_run(
 
 def check_points(points: Iterable[tuple[str, Any, Any, datetime]]) -> list[MetricPoint]:
     """Every point of a batch, checked; the first bad one rejects the batch."""
-    checked = []
-    for key, value, step, ts in points:
-        rules.key(key)
-        checked.append(
-            MetricPoint(
-                key=key,
-                value=rules.metric_value(key, value),
-                step=rules.step(key, step),
-                timestamp=ts,
-            )
-        )
-    return checked
+    rows = list(points)
+    return MetricBatch.of_points([MetricPoint(k, v, s, t) for k, v, s, t in rows]).points()
 
 
-def log_metrics_batch(ctx: Context, run_id: int, points: list[MetricPoint]) -> int:
-    """Store a batch of points in one transaction (one INSERT per 5,000 points)."""
+def log_metrics_batch(ctx: Context, run_id: int, points: Sequence[MetricPoint]) -> int:
+    """Store a batch of points in one transaction (see :func:`log_batch`)."""
     ctx.require(Action.WRITE_DATA)
-    checked = check_points((p.key, p.value, p.step, p.timestamp) for p in points)
-    if not checked:
+    return log_batch(ctx, run_id, MetricBatch.of_points(points))
+
+
+def log_batch(ctx: Context, run_id: int, batch: MetricBatch) -> int:
+    """Store a batch of points (as columns) in one transaction: checked first as a whole
+    (the first bad point, by index, rejects it all), then appended below the ORM, and
+    each key's newest point made the run's latest value for the runs search."""
+    ctx.require(Action.WRITE_DATA)
+    # Checked again even when it comes from the SDK, which checked it: it is a few
+    # C-speed passes over the columns, and a hand-made batch gets the same rules.
+    batch = check_columns(batch.keys, batch.values, batch.steps, batch.times_us)
+    if not len(batch):
         return 0
-    rows = [
-        {"run_id": run_id, "key": p.key, "step": p.step, "value": p.value, "timestamp": p.timestamp}
-        for p in checked
-    ]
     with ctx.db.write() as s:
         run = _running(s, run_id)
-        for i in range(0, len(rows), INSERT_ROWS):
-            s.execute(insert(MetricRow), rows[i : i + INSERT_ROWS])
+        metric_rows.insert_points(s, run_id, batch)
         # The runs table filters and sorts on each run's latest values (run_queries.py).
-        run_queries.record_latest(s, run, checked)
-    return len(rows)
+        run_queries.record_batch(s, run, batch)
+    return len(batch)
 
 
 def _merge(

@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mlgrove.domain.metric_batch import MetricBatch, check_columns, us_of_seconds
 from mlgrove.domain.tracking import (
     AliasEvent,
     Comparison,
@@ -24,6 +25,7 @@ from mlgrove.domain.tracking import (
     RunStatus,
     TestSet,
 )
+from mlgrove.errors import InvalidInput
 
 #: The most points one ``POST /runs/{id}/metrics`` may carry (the SDK's buffer writes at
 #: most 50,000 at a time).
@@ -129,8 +131,63 @@ class MetricPointIn(BaseModel):
     timestamp: datetime
 
 
+_COLUMNS = ("keys", "values", "steps", "timestamps")
+
+
 class MetricBatchIn(BaseModel):
-    points: list[MetricPointIn] = Field(max_length=MAX_POINTS)
+    """A batch of points, as ``points`` (one object each) or as four parallel columns
+    (``keys``, ``values``, ``steps``, ``timestamps``): the columns are the compact form
+    the SDK sends, about half the bytes and much less to parse."""
+
+    points: list[MetricPointIn] | None = Field(
+        None,
+        max_length=MAX_POINTS,
+        description="One object per point: key, value, step, timestamp (ISO 8601 with a zone).",
+    )
+    # Column items are checked by the service (domain/metric_batch.py) rather than here,
+    # in one pass per column, and a bad one is named by its index.
+    keys: list[Any] | None = Field(None, max_length=MAX_POINTS, description="Point i's key.")
+    values: list[Any] | None = Field(
+        None,
+        max_length=MAX_POINTS,
+        description="Point i's value: a number; NaN, Infinity and -Infinity are kept.",
+    )
+    steps: list[Any] | None = Field(
+        None, max_length=MAX_POINTS, description="Point i's step: a whole number >= 0."
+    )
+    timestamps: list[Any] | None = Field(
+        None,
+        max_length=MAX_POINTS,
+        description="Point i's time in seconds since 1970-01-01 UTC (fractions kept to "
+        "the microsecond).",
+    )
+
+    def batch(self) -> MetricBatch:
+        """The points as a (checked) batch, whichever form they came in."""
+        columns = [getattr(self, c) for c in _COLUMNS]
+        given = [c for c, v in zip(_COLUMNS, columns, strict=True) if v is not None]
+        if self.points is not None:
+            if given:
+                raise InvalidInput(
+                    f"the batch has both points and {', '.join(given)}",
+                    hint="send either points or the four columns keys, values, steps, timestamps",
+                )
+            return MetricBatch.of_points(
+                [MetricPoint(p.key, p.value, p.step, p.timestamp) for p in self.points]
+            )
+        keys, values, steps, seconds = self.keys, self.values, self.steps, self.timestamps
+        if keys is None or values is None or steps is None or seconds is None:
+            missing = [c for c in _COLUMNS if c not in given]
+            raise InvalidInput(
+                f"the batch lacks {', '.join(missing)}",
+                hint="send either points or the four columns keys, values, steps, timestamps",
+            )
+        if len(seconds) != len(keys):
+            raise InvalidInput(
+                f"the batch has {len(keys)} keys but {len(seconds)} timestamps",
+                hint="send one key, value, step and timestamp per point",
+            )
+        return check_columns(keys, values, steps, us_of_seconds(seconds))
 
 
 class MetricBatchOut(BaseModel):
