@@ -16,11 +16,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from sqlalchemy import select
 
 from mlgrove.domain.people import LOCAL_ADMIN
-from mlgrove.services import pipeline_noop, pipelines
+from mlgrove.services import lineage, pipeline_noop, pipelines, splits, table_commit
 from mlgrove.services.context import Context, Runtime
 from mlgrove.store.models import AuditEventRow
 from mlgrove.store.models.pipelines import (
@@ -62,6 +63,26 @@ pipeline = Pipeline(
     retrain=[on_schedule("0 3 * * *")],
     description="DESCRIPTION",
 )
+"""
+
+
+DATASETS = """
+import pyarrow as pa
+
+from mlgrove.pipelines import Pipeline, dataset, step
+
+
+@step(datasets={"rows": dataset("reviews", split="train")})
+def texts(rows: pa.Table) -> list:
+    return rows["text"].to_pylist()
+
+
+@step(datasets={"test_rows": dataset("reviews", split="test", version="v1")})
+def score(texts: list, test_rows: pa.Table) -> int:
+    return len(texts) + test_rows.num_rows
+
+
+pipeline = Pipeline("quick", [texts, score])
 """
 
 
@@ -150,6 +171,44 @@ def test_a_quick_run_records_what_a_full_run_records(
     by_name = pipeline_noop.cached_run(ctx.settings, "quick")
     assert by_name is not None
     assert (by_name.executor, by_name.reason) == ("local", "run by hand")
+
+
+def test_dataset_inputs_are_pinned_and_recorded_as_a_full_run_pins_them(
+    ctx: Context, project: Callable[..., str], tmp_path: Path
+) -> None:
+    rows = pd.DataFrame({"id": range(40), "text": [f"r{i}" for i in range(40)]})
+    table_commit.commit(ctx, "reviews", rows, key=["id"])
+    splits.split(ctx, "reviews", "v1", ratios={"train": 0.75, "test": 0.25})
+    path = project()
+    (tmp_path / f"{path.split(':')[0]}.py").write_text(DATASETS)
+    sys.modules.pop(path.split(":")[0], None)
+    pipelines.run(ctx, path, executor="inline")
+
+    full = pipelines.run(ctx, path, executor="inline")
+    quick = pipeline_noop.cached_run(ctx.settings, path)
+    assert quick is not None
+    assert set(quick.inputs) == {"reviews:train", "reviews:test"}
+    assert _info(quick) == {**_info(full), "executor": "local"}
+    assert _records(ctx, quick.id) == {
+        **_records(ctx, full.id),
+        "run": {**_records(ctx, full.id)["run"], "executor": "local"},
+    }
+    edges = {
+        (e.from_kind, e.from_id, e.relation, str(e.detail))
+        for e in lineage.edges_of(ctx, "pipeline_run", str(quick.id), depth=1)
+    }
+    assert edges == {
+        (e.from_kind, e.from_id, e.relation, str(e.detail))
+        for e in lineage.edges_of(ctx, "pipeline_run", str(full.id), depth=1)
+    }
+    assert len(edges) == 2
+
+    # A new version of the data: `texts` (latest) is stale, `score` (pinned to v1) not.
+    table_commit.commit(ctx, "reviews", rows.assign(text="changed"), key=["id"])
+    splits.split(ctx, "reviews", "v2", ratios={"train": 0.75, "test": 0.25})
+    runs = _run_count(ctx)
+    assert pipeline_noop.cached_run(ctx.settings, path) is None
+    assert _run_count(ctx) == runs
 
 
 def test_anything_more_than_a_no_op_takes_the_full_path_and_writes_nothing(

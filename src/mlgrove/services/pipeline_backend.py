@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-import blake3
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -15,6 +14,7 @@ from mlgrove.pipelines.step import DatasetInput
 from mlgrove.services import datasets as ds_service
 from mlgrove.services import objects, splits
 from mlgrove.services.context import Context
+from mlgrove.services.pipeline_plain import input_label, split_address
 from mlgrove.services.tracking import check_split
 from mlgrove.store.models.pipelines import PipelineStepCacheRow
 
@@ -51,10 +51,7 @@ class WorkspaceBackend:
                 check_split(s, v, ref.split)
                 assignment = splits.current(s, v.id)
                 assert assignment is not None  # check_split found the split
-                # The split's rows depend on the version and on the assignment.
-                address = blake3.blake3(
-                    f"{v.address}:{ref.split}:{assignment.address}".encode()
-                ).hexdigest()
+                address = split_address(v.address, ref.split, assignment.address)
             number, version_id = v.number, v.id
         name, split = ref.dataset, ref.split
 
@@ -63,7 +60,7 @@ class WorkspaceBackend:
                 return splits.split_rows(ctx, name, f"v{number}", split, project)
             return ds_service.read_table(ctx, name, f"v{number}", project)
 
-        label = f"{name}/v{number}" + (f":{split}" if split else "")
+        label = input_label(name, number, split)
         return ResolvedInput(address=address, label=label, version_id=version_id, load=load)
 
     def cache_lookup(self, key: str) -> str | None:

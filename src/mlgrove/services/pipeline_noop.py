@@ -3,14 +3,15 @@
 Most runs of a pipeline from the command line find every step cached. Such a run still
 verifies every step (the engine computes each cache key from code, inputs, params and
 environment, and looks it up) and is still recorded (the run, its trigger decision,
-every step as ``cached``, the audit event), but it needs no object store, no executor and
-only five tables: this module does exactly that through a bare DBAPI connection
+every step as ``cached``, the lineage of its dataset inputs, the audit event), but it
+needs no object store, no executor and a dozen plain queries: this module does exactly
+that through a bare DBAPI connection
 (``store/repos/pipeline_noop.py``), in one transaction, so a fresh ``mlgrove pipeline
 run`` process does not pay SQLAlchemy's import and mapping (about 0.5 s).
 
 It answers ``None`` whenever the run would be more than that (a stale step, a pipeline
-whose record or rules would change, dataset inputs, params, a dead run to reap, another
-user, another database URL...): the caller then takes the full path
+whose record or rules would change, a missing input, params, a dead run to reap,
+another database URL...): the caller then takes the full path
 (:func:`mlgrove.services.pipelines.run`), which decides and reports as always. Nothing
 is written unless the whole run is proven cached.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Iterable
 from typing import Any
 
 from mlgrove.config import Settings
@@ -34,11 +36,14 @@ from mlgrove.pipelines.graph import Pipeline, load
 from mlgrove.pipelines.step import DatasetInput
 from mlgrove.services.pipeline_plain import (
     engine_params,
+    input_label,
     process_alive,
     promotion_spec,
     rule_ident,
     rule_spec,
+    run_inputs,
     shape,
+    split_address,
     step_row,
 )
 from mlgrove.store.repos import pipeline_noop as repo
@@ -55,15 +60,34 @@ class _NotNoop(Exception):
     """Some step would have to run: this is no no-op."""
 
 
-class _CacheOnly:
-    """The engine's backend with the cache entries read in one query, and nothing else:
-    needing a step's output (to run a step below it) or running anything means stale."""
+class _QuickBackend:
+    """The engine's backend: dataset inputs pinned as ``WorkspaceBackend`` pins them and
+    the cache entries read in one query, and nothing else: needing a step's output (to
+    run a step below it) or running anything means the run is no no-op."""
 
-    def __init__(self, known: dict[str, str]) -> None:
-        self.known = known
+    def __init__(self, db: repo.QuickDB, project_id: int) -> None:
+        self.db = db
+        self.project_id = project_id
+        self.known: dict[str, str] = {}
+
+    def prefetch(self, steps: Iterable[str]) -> None:
+        self.known = repo.cache_addresses(self.db, list(steps))
 
     def resolve(self, ref: DatasetInput) -> ResolvedInput:
-        raise _NotNoop(f"dataset input {ref.label}")
+        found = repo.dataset_version(self.db, self.project_id, ref.dataset, ref.version)
+        if found is None:
+            raise _NotNoop(f"dataset input {ref.label}")  # the full path says why
+        version_id, number, address = found
+        if ref.split is not None:
+            assignment = repo.split_assignment(self.db, version_id)
+            if assignment is None or ref.split not in assignment[1]:
+                raise _NotNoop(f"no split {ref.split}")
+            address = split_address(address, ref.split, assignment[0])
+        return ResolvedInput(
+            address=address,
+            label=input_label(ref.dataset, number, ref.split),
+            version_id=version_id,
+        )
 
     def cache_lookup(self, key: str) -> str | None:
         return self.known.get(key)
@@ -128,8 +152,6 @@ def _load(db: repo.QuickDB, target: str, project: str | None) -> tuple[Pipeline,
         p = load(target)
     except Exception as exc:  # the full path reports it, as always
         raise _NotNoop(f"cannot load {target}") from exc
-    if any(s.datasets for s in p.steps):
-        raise _NotNoop("dataset inputs")  # resolved by the datasets service
     return p, project
 
 
@@ -177,14 +199,10 @@ def _cached_run(
     record = _record_unchanged(db, p, project)
     if any(pid is not None and not process_alive(pid) for _, pid in repo.running_runs(db, host)):
         raise _NotNoop("a dead run to reap")
+    backend = _QuickBackend(db, record["project_id"])
+    pins = engine.resolve_inputs(p, backend)
     results: list[StepResult] = []
-    engine.execute(
-        p,
-        _CacheOnly(repo.cache_addresses(db, p.order)),
-        _Refuse(executor),
-        resolved={},
-        on_event=results.append,
-    )
+    engine.execute(p, backend, _Refuse(executor), resolved=pins, on_event=results.append)
     if len(results) != len(p.order) or any(r.status != "cached" for r in results):
         raise _NotNoop("not every step cached")
     ended = utcnow()
@@ -197,7 +215,7 @@ def _cached_run(
         "executor": executor,
         "params": engine_params({}),
         "forced": [],
-        "inputs": {},
+        "inputs": run_inputs(pins),
         "steps_total": len(p.order),
         "steps_cached": len(results),
         "steps_failed": 0,
@@ -209,6 +227,16 @@ def _cached_run(
         "pid": os.getpid(),
     }
     run_id = repo.insert_run(db, run)
+    for ref, pin in pins.items():
+        if pin.version_id is not None:
+            repo.insert_lineage(
+                db,
+                ("dataset_version", str(pin.version_id)),
+                "input",
+                ("pipeline_run", str(run_id)),
+                {"dataset": ref.dataset, "split": ref.split},
+                started,
+            )
     repo.insert_decision(
         db,
         {
@@ -243,7 +271,7 @@ def _cached_run(
         executor=executor,
         params=run["params"],
         forced=[],
-        inputs={},
+        inputs=run["inputs"],
         steps_total=len(p.order),
         steps_cached=len(results),
         steps_failed=0,

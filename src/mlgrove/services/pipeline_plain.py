@@ -12,17 +12,23 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from mlgrove.pipelines.engine import StepResult
+import blake3
+
+from mlgrove.pipelines.engine import ResolvedInput, StepResult
 from mlgrove.pipelines.fingerprint import plain
 from mlgrove.pipelines.graph import Pipeline, RetrainRule
+from mlgrove.pipelines.step import DatasetInput
 
 __all__ = [
     "engine_params",
+    "input_label",
     "process_alive",
     "promotion_spec",
     "rule_ident",
     "rule_spec",
+    "run_inputs",
     "shape",
+    "split_address",
     "step_row",
 ]
 
@@ -111,3 +117,20 @@ def process_alive(pid: int) -> bool:
     except PermissionError:  # it exists, under another user
         return True
     return True
+
+
+def split_address(version_address: str, split: str, assignment_address: str) -> str:
+    """A split's content address: its rows depend on the version and on the assignment."""
+    return blake3.blake3(f"{version_address}:{split}:{assignment_address}".encode()).hexdigest()
+
+
+def input_label(dataset: str, number: int, split: str | None) -> str:
+    return f"{dataset}/v{number}" + (f":{split}" if split else "")
+
+
+def run_inputs(pins: Mapping[DatasetInput, ResolvedInput]) -> dict[str, Any]:
+    """The dataset versions a run read, as its record keeps them."""
+    return {
+        ref.label: {"version": r.label, "version_id": r.version_id, "address": r.address}
+        for ref, r in pins.items()
+    }

@@ -29,7 +29,7 @@ from mlgrove.pipelines.graph import Pipeline, load
 from mlgrove.services import lineage
 from mlgrove.services.context import Context
 from mlgrove.services.pipeline_backend import WorkspaceBackend
-from mlgrove.services.pipeline_plain import engine_params
+from mlgrove.services.pipeline_plain import engine_params, run_inputs
 from mlgrove.services.pipeline_records import (
     DecisionInfo,
     PipelineInfo,
@@ -188,14 +188,7 @@ def run(
                 executor=ex.name,
                 params=engine_params(given),
                 forced=forced,
-                inputs={
-                    ref.label: {
-                        "version": r.label,
-                        "version_id": r.version_id,
-                        "address": r.address,
-                    }
-                    for ref, r in pins.items()
-                },
+                inputs=run_inputs(pins),
                 steps_total=len(p.order),
                 started_by=ctx.actor_label,
                 host=socket.gethostname()[:255],

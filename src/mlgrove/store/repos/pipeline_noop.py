@@ -20,6 +20,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from mlgrove.domain.datasets import parse_version_ref
+
 __all__ = ["QuickDB", "connect"]
 
 # The same connection settings as store/db.py gives SQLite connections.
@@ -158,6 +160,36 @@ def project_ids(db: QuickDB, name: str | None) -> list[int]:
     if name is not None:
         return [int(r[0]) for r in db.rows("SELECT id FROM projects WHERE name = ?", (name,))]
     return [int(r[0]) for r in db.rows("SELECT id FROM projects ORDER BY name LIMIT 3")]
+
+
+def dataset_version(
+    db: QuickDB, project_id: int, dataset: str, ref: str
+) -> tuple[int, int, str] | None:
+    """``(id, number, address)`` of a dataset's version by ``latest`` or ``vN`` (a
+    version named by an address prefix is left to the full path: ``None``)."""
+    parsed = parse_version_ref(ref)
+    found = db.rows(
+        "SELECT id FROM datasets WHERE project_id = ? AND name = ?", (project_id, dataset)
+    )
+    if not found:
+        return None
+    query = "SELECT id, number, address FROM dataset_versions WHERE dataset_id = ?"
+    if parsed.latest:
+        rows = db.rows(query + " ORDER BY number DESC LIMIT 1", (found[0][0],))
+    elif parsed.number is not None:
+        rows = db.rows(query + " AND number = ?", (found[0][0], parsed.number))
+    else:
+        return None
+    return (int(rows[0][0]), int(rows[0][1]), str(rows[0][2])) if rows else None
+
+
+def split_assignment(db: QuickDB, version_id: int) -> tuple[str, dict[str, int]] | None:
+    """The version's current split assignment: its address and its counts per split."""
+    rows = db.rows(
+        "SELECT address, counts FROM dataset_splits WHERE version_id = ? ORDER BY id DESC LIMIT 1",
+        (version_id,),
+    )
+    return (str(rows[0][0]), dict(db.from_json(rows[0][1]))) if rows else None
 
 
 def running_runs(db: QuickDB, host: str) -> list[tuple[int, int | None]]:
