@@ -10,7 +10,6 @@ hashing NumPy's source on every run would cost more than most steps.
 from __future__ import annotations
 
 import functools
-import importlib.metadata
 import inspect
 import json
 import sys
@@ -126,6 +125,10 @@ def code_hash(fn: Any) -> str:
 
 
 def _version(package: str) -> str:
+    # Imported here: it costs a fresh `mlgrove pipeline run` 20 ms, and only steps that
+    # declare packages without a version need it.
+    import importlib.metadata
+
     try:
         return importlib.metadata.version(package)
     except importlib.metadata.PackageNotFoundError:
