@@ -3,12 +3,16 @@ coaching, human-judged quality, and corrections flowing back into the training d
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pandas as pd
 import pytest
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from mlgrove.domain.clock import utcnow
 from mlgrove.domain.people import LOCAL_ADMIN, Person
@@ -25,7 +29,7 @@ from mlgrove.services import (
 )
 from mlgrove.services import datasets as ds_service
 from mlgrove.services.context import Context, Runtime
-from mlgrove.store.models.review import ReviewLeaseRow
+from mlgrove.store.models.review import ReviewItemRow, ReviewLeaseRow, ReviewQueueRow
 from mlgrove.testing.factories import Factories
 
 LABELS = ["cat", "dog", "bird"]
@@ -99,6 +103,102 @@ def test_overlap_gives_each_item_to_k_distinct_reviewers(
         {"labels": ["dog"]},
         "maya",
     )
+
+
+def _at_once(work: Callable[[int], None], n: int) -> list[BaseException]:
+    """Run ``work(0..n-1)`` in n threads released together; the exceptions they raised."""
+    failures: list[BaseException] = []
+    barrier = threading.Barrier(n)
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait()
+            work(i)
+        except BaseException as exc:  # collected, asserted by the caller
+            failures.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return failures
+
+
+def test_twenty_reviewers_at_once_each_item_judged_by_exactly_k_people(
+    grove_factories: Factories, grove_runtime: Runtime, world: dict[str, Any]
+) -> None:
+    f = grove_factories
+    make_queue(f, overlap=2, random_share=0.2)
+    batch = [
+        {"id": f"p{i}", "input": f"photo {i}", "prediction": "cat", "confidence": (i % 10) / 10}
+        for i in range(25)
+    ]
+    review.add_items(f.admin_ctx, "pets-q", batch, project="pets")
+    crowd = [
+        f.person(f"rev{i:02d}", role="reviewer", team="Vision", password=None) for i in range(20)
+    ]
+    handed: dict[int, list[int]] = {i: [] for i in range(20)}
+
+    def work(i: int) -> None:
+        c = ctx(f, crowd[i])
+        while (got := review_assign.next_item(c, "pets-q", project="pets")) is not None:
+            handed[i].append(got.item.id)
+            review_assign.submit(c, got.item.id, {"labels": [LABELS[(got.item.id + i) % 3]]})
+
+    assert _at_once(work, 20) == []
+    for ids in handed.values():
+        assert len(ids) == len(set(ids))  # nobody was handed an item twice
+    listed = review.list_items(f.admin_ctx, "pets-q", project="pets")
+    # Every item was handed out exactly k=2 times, and judged twice: none left behind.
+    assert Counter(i for ids in handed.values() for i in ids) == {i.id: 2 for i in listed}
+    assert {i.verdicts for i in listed} == {2}
+    assert {i.status for i in listed} <= {ItemStatus.RESOLVED, ItemStatus.CONFLICT}
+    with grove_runtime.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(ReviewLeaseRow)) == 0
+        resolved = s.scalar(select(ReviewQueueRow.items_resolved))
+    assert resolved == sum(i.status is ItemStatus.RESOLVED for i in listed)
+
+
+def test_one_reviewer_asking_twice_at_once_holds_one_item(
+    grove_factories: Factories, world: dict[str, Any]
+) -> None:
+    f = grove_factories
+    make_queue(f, random_share=0)
+    review.add_items(f.admin_ctx, "pets-q", items(5), project="pets")
+    ana = ctx(f, world["ana"])
+    review_one(ana, "cat")  # her reviewer identity exists: both calls take the fast path
+    got: list[int] = []
+
+    def ask(_: int) -> None:
+        a = review_assign.next_item(ana, "pets-q", project="pets")
+        assert a is not None
+        got.append(a.item.id)
+
+    assert _at_once(ask, 2) == []
+    assert len(set(got)) == 1  # two tabs show the same item, not two items held
+
+
+def test_an_item_busy_this_instant_is_still_offered_not_reported_gone(
+    grove_factories: Factories, grove_runtime: Runtime, world: dict[str, Any]
+) -> None:
+    f = grove_factories
+    make_queue(f, random_share=0)
+    review.add_items(f.admin_ctx, "pets-q", items(1), project="pets")
+    busy = threading.Event()
+
+    def hold_the_row() -> None:  # e.g. another reviewer's verdict being written
+        with grove_runtime.db.write() as s:
+            s.execute(update(ReviewItemRow).values(verdict_count=ReviewItemRow.verdict_count))
+            busy.set()
+            time.sleep(0.3)
+
+    holder = threading.Thread(target=hold_the_row)
+    holder.start()
+    busy.wait()
+    got = review_assign.next_item(ctx(f, world["bo"]), "pets-q", project="pets")
+    holder.join()
+    assert got is not None  # it waited for the row instead of saying the queue is done
 
 
 def test_uncertain_items_come_first_and_the_random_slice_before_them(

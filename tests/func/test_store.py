@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from mlgrove.errors import Conflict, DatabaseUnavailable, SchemaOutdated
 from mlgrove.services import objects, people
 from mlgrove.services.context import Runtime
 from mlgrove.store import schema
-from mlgrove.store.db import Database
+from mlgrove.store.db import Database, FairLock
 from mlgrove.store.models import Base, TeamRow
 from mlgrove.testing.factories import Factories
 
@@ -66,6 +67,53 @@ def test_concurrent_writers_all_succeed(grove_factories: Factories) -> None:
         t.join()
     assert failures == []
     assert len(people.list_teams(ctx)) == 16
+
+
+def test_sqlite_writers_get_their_turn_in_arrival_order() -> None:
+    lock = FairLock()
+    order: list[int] = []
+    lock.__enter__()
+    threads = []
+    for i in range(5):
+
+        def wait_turn(i: int = i) -> None:
+            with lock:
+                order.append(i)
+
+        t = threading.Thread(target=wait_turn)
+        t.start()
+        threads.append(t)
+        while len(lock._waiters) < i + 1:  # queued before the next one starts
+            time.sleep(0.001)
+    with lock:  # reentrant: a write inside a write does not wait for itself
+        pass
+    lock.__exit__()
+    for t in threads:
+        t.join()
+    assert order == [0, 1, 2, 3, 4]
+
+
+def test_concurrent_creations_of_one_name_are_a_conflict_not_a_crash(
+    grove_factories: Factories,
+) -> None:
+    ctx = grove_factories.admin_ctx
+    outcomes: list[str] = []
+    barrier = threading.Barrier(8)
+
+    def add() -> None:
+        barrier.wait()
+        try:
+            people.create_team(ctx, "Vision")
+            outcomes.append("made")
+        except Conflict:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=add) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["conflict"] * 7 + ["made"]
 
 
 def test_a_failed_write_leaves_the_previous_state(grove_runtime: Runtime) -> None:

@@ -81,7 +81,7 @@ def next_item(ctx: Context, queue: str, *, project: str | None = None) -> Assign
     ctx.require(Action.REVIEW)
     with ctx.db.write() as s:
         conn = s.connection()
-        claims.relax_durability(conn)
+        claims.begin_next(conn, _me(ctx))
         now = utcnow()
         rows = _queue_and_me(s, conn, ctx, queue, project, now)
         found = rows[0]

@@ -35,9 +35,11 @@ from sqlalchemy import (
     bindparam,
     delete,
     exists,
+    func,
     insert,
     or_,
     select,
+    true,
     update,
 )
 
@@ -54,6 +56,7 @@ from mlgrove.store.models.review import (
 
 __all__ = [
     "Me",
+    "begin_next",
     "claim",
     "count_resolved",
     "count_verdict",
@@ -66,7 +69,6 @@ __all__ = [
     "lookup_submit",
     "record_skip",
     "record_verdict",
-    "relax_durability",
     "set_outcome",
     "take_lease",
     "verdicts_of",
@@ -105,12 +107,43 @@ def _reviewer_is(by_person: bool) -> ColumnElement[bool]:
 # -- next item -------------------------------------------------------------------------------
 
 
+def _lock_me(by_person: bool) -> Select[Any]:
+    # set_config(..., true) is SET LOCAL as a function: one round trip for both.
+    return (
+        select(REVIEWERS.c.id, func.set_config("synchronous_commit", "off", true()))
+        .where(_reviewer_is(by_person))
+        .with_for_update(key_share=True)
+    )
+
+
+_LOCK_ME = {flag: _lock_me(flag) for flag in (True, False)}
+
+
+def begin_next(conn: Connection, me: Me) -> None:
+    """Start a next-item transaction on PostgreSQL (nothing to do on SQLite, whose
+    writes are serialised):
+
+    - lock the reviewer's row (FOR NO KEY UPDATE: verdict inserts, which take only KEY
+      SHARE on it, still pass), so one reviewer's two concurrent calls (two tabs) run one
+      after the other and the second finds the item the first leased. It must be its own
+      statement: a statement that waits for a lock still reads other tables as of its
+      start, and would miss that lease.
+    - commit without waiting for the WAL flush (``synchronous_commit = off``, for this
+      transaction only): 2-3 ms of a call on a disk with real fsync. A crash can then
+      lose the last fraction of a second of claims, whole and in order (any later
+      durable commit flushes them first), which costs nothing: the reviewer asks for
+      the next item again. Verdicts stay durable.
+
+    A reviewer identity not made yet is neither locked nor relaxed: its first call is an
+    ordinary transaction.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(_LOCK_ME[me.by_person], me.params)
+
+
 def _lookup_queue(by_person: bool) -> Select[Any]:
     # One row per lease to handle (or one with no lease): the queue, the reviewer, and
     # their held lease or any expired one of the queue, with the item's columns.
-    # On PostgreSQL the reviewer's row is locked (FOR NO KEY UPDATE: verdict inserts,
-    # which only take KEY SHARE on it, still pass), so one reviewer's two concurrent
-    # next-item calls (two tabs) run one after the other and cannot take two items.
     lease = and_(
         LEASES.c.queue_id == QUEUES.c.id,
         or_(LEASES.c.reviewer_id == REVIEWERS.c.id, LEASES.c.expires_at <= bindparam("b_now")),
@@ -135,21 +168,10 @@ def _lookup_queue(by_person: bool) -> Select[Any]:
         )
         .where(PROJECTS.c.name == bindparam("b_project"), QUEUES.c.name == bindparam("b_queue"))
         .order_by(LEASES.c.id)
-        .with_for_update(of=REVIEWERS, key_share=True)
     )
 
 
 _LOOKUP_QUEUE = {flag: _lookup_queue(flag) for flag in (True, False)}
-
-
-def relax_durability(conn: Connection) -> None:
-    """On PostgreSQL, let this transaction commit without waiting for its WAL flush
-    (``synchronous_commit = off``, for this transaction only): 2-3 ms of a next-item call
-    on a disk with real fsync. A crash can then lose the last fraction of a second of
-    claims, whole and in order (any later durable commit flushes them first), which
-    costs nothing: the reviewer asks for the next item again. Verdicts stay durable."""
-    if conn.dialect.name == "postgresql":
-        conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
 
 
 def lookup_queue(
@@ -221,32 +243,36 @@ def extend_lease(conn: Connection, lease_id: int, expires: datetime) -> None:
     conn.execute(_EXTEND_LEASE, {"b_lease": lease_id, "b_expires": expires})
 
 
-_CANDIDATE = ITEMS.alias("candidate")
-_PICK = (
-    select(_CANDIDATE.c.id)
-    .where(
-        _CANDIDATE.c.queue_id == bindparam("b_queue"),
-        _CANDIDATE.c.status == OPEN,
-        _CANDIDATE.c.slots > 0,
-        ~exists().where(
-            VERDICTS.c.item_id == _CANDIDATE.c.id, VERDICTS.c.reviewer_id == bindparam("b_me")
-        ),
-        ~exists().where(
-            SKIPS.c.item_id == _CANDIDATE.c.id, SKIPS.c.reviewer_id == bindparam("b_me")
-        ),
+def _claim(skip_locked: bool) -> Any:
+    candidate = ITEMS.alias("candidate")
+    pick = (
+        select(candidate.c.id)
+        .where(
+            candidate.c.queue_id == bindparam("b_queue"),
+            candidate.c.status == OPEN,
+            candidate.c.slots > 0,
+            ~exists().where(
+                VERDICTS.c.item_id == candidate.c.id, VERDICTS.c.reviewer_id == bindparam("b_me")
+            ),
+            ~exists().where(
+                SKIPS.c.item_id == candidate.c.id, SKIPS.c.reviewer_id == bindparam("b_me")
+            ),
+        )
+        # Both descending, so the index is read backwards and never sorted (equal
+        # priorities: the newest item first).
+        .order_by(candidate.c.priority.desc(), candidate.c.id.desc())
+        .limit(1)
+        # NO KEY UPDATE: the claim changes no key, so a verdict's foreign-key check on
+        # the row (KEY SHARE) need not wait for it.
+        .with_for_update(skip_locked=skip_locked, key_share=True)
+        .scalar_subquery()
     )
-    # Both descending, so the index is read backwards and never sorted (equal
-    # priorities: the newest item first).
-    .order_by(_CANDIDATE.c.priority.desc(), _CANDIDATE.c.id.desc())
-    .limit(1)
-    # NO KEY UPDATE: the claim changes no key, so a verdict's foreign-key check on the
-    # row (KEY SHARE) need not wait for it.
-    .with_for_update(skip_locked=True, key_share=True)
-    .scalar_subquery()
-)
-_CLAIM = (
-    update(ITEMS).where(ITEMS.c.id == _PICK).values(slots=ITEMS.c.slots - 1).returning(*ITEMS.c)
-)
+    return (
+        update(ITEMS).where(ITEMS.c.id == pick).values(slots=ITEMS.c.slots - 1).returning(*ITEMS.c)
+    )
+
+
+_CLAIM = _claim(skip_locked=True)
 
 
 _TAKE_LEASE = insert(LEASES).values(
@@ -262,18 +288,22 @@ def take_lease(conn: Connection, queue_id: int, item_id: int, me: int, expires: 
     conn.execute(_TAKE_LEASE, params)
 
 
-# PostgreSQL runs a data-modifying CTE: claim and lease in one round trip.
-_CLAIMED = _CLAIM.cte("claimed")
-_LEASED = insert(LEASES).from_select(
-    ["queue_id", "item_id", "reviewer_id", "expires_at"],
-    select(
-        bindparam("b_queue", type_=Integer()),
-        _CLAIMED.c.id,
-        bindparam("b_me", type_=Integer()),
-        bindparam("b_expires", type_=UTCDateTime()),
-    ),
-)
-_CLAIM_AND_LEASE = select(_CLAIMED).add_cte(_LEASED.cte("leased"))
+def _claim_and_lease(skip_locked: bool) -> Select[Any]:
+    # PostgreSQL runs data-modifying CTEs: claim and lease in one round trip.
+    claimed = _claim(skip_locked).cte("claimed")
+    leased = insert(LEASES).from_select(
+        ["queue_id", "item_id", "reviewer_id", "expires_at"],
+        select(
+            bindparam("b_queue", type_=Integer()),
+            claimed.c.id,
+            bindparam("b_me", type_=Integer()),
+            bindparam("b_expires", type_=UTCDateTime()),
+        ),
+    )
+    return select(claimed).add_cte(leased.cte("leased"))
+
+
+_CLAIM_AND_LEASE = {flag: _claim_and_lease(flag) for flag in (True, False)}
 
 
 def claim(conn: Connection, queue_id: int, me: int, expires: datetime) -> Row[Any] | None:
@@ -281,7 +311,13 @@ def claim(conn: Connection, queue_id: int, me: int, expires: datetime) -> Row[An
     ``expires``; the item's row, or None when nothing is left for them."""
     params = {"b_queue": queue_id, "b_me": me, "b_expires": expires}
     if conn.dialect.name == "postgresql":
-        return conn.execute(_CLAIM_AND_LEASE, params).first()
+        item = conn.execute(_CLAIM_AND_LEASE[True], params).first()
+        if item is None:
+            # Every candidate may just be locked (the last items of a queue, each being
+            # claimed or judged this instant): "nothing left" must not be said then, so
+            # wait for those locks once. Rare, and short: the holders commit at once.
+            item = conn.execute(_CLAIM_AND_LEASE[False], params).first()
+        return item
     item = conn.execute(_CLAIM, params).first()
     if item is not None:
         take_lease(conn, queue_id, item.id, me, expires)
