@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import blake3
@@ -20,6 +21,7 @@ from mlgrove.pipelines.graph import Pipeline, RetrainRule
 from mlgrove.pipelines.step import DatasetInput
 
 __all__ = [
+    "PipelineSpec",
     "engine_params",
     "input_label",
     "process_alive",
@@ -28,9 +30,34 @@ __all__ = [
     "rule_spec",
     "run_inputs",
     "shape",
+    "spec_of",
     "split_address",
     "step_row",
 ]
+
+
+@dataclass(frozen=True)
+class PipelineSpec:
+    """What a pipeline's record keeps of its definition: made from a loaded
+    :class:`Pipeline` (:func:`spec_of`) or from a remote client's description of one."""
+
+    name: str
+    path: str | None
+    description: str
+    steps: list[dict[str, Any]]  # :func:`shape`
+    promotion: dict[str, Any] | None  # :func:`promotion_spec`
+    retrain: tuple[RetrainRule, ...]
+
+
+def spec_of(p: Pipeline) -> PipelineSpec:
+    return PipelineSpec(
+        name=p.name,
+        path=p.path,
+        description=p.description,
+        steps=shape(p),
+        promotion=promotion_spec(p),
+        retrain=tuple(p.retrain),
+    )
 
 
 def shape(p: Pipeline) -> list[dict[str, Any]]:

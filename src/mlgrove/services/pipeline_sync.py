@@ -6,11 +6,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from mlgrove.domain.clock import utcnow
-from mlgrove.pipelines.graph import Pipeline
 from mlgrove.services import audit
 from mlgrove.services import datasets as ds_service
 from mlgrove.services.context import Context
-from mlgrove.services.pipeline_plain import promotion_spec, rule_ident, rule_spec, shape
+from mlgrove.services.pipeline_plain import PipelineSpec, rule_ident, rule_spec
 from mlgrove.store.models.pipelines import PipelineRow, PipelineRuleRow
 
 
@@ -22,7 +21,7 @@ def _latest_number(s: Session, project_id: int, dataset: str) -> int | None:
     return latest.number if latest else None
 
 
-def sync(s: Session, ctx: Context, p: Pipeline, project: str | None) -> PipelineRow:
+def sync(s: Session, ctx: Context, p: PipelineSpec, project: str | None) -> PipelineRow:
     """Create or update the pipeline's row and its retrain rules from its definition.
 
     A rule that is still declared keeps its state; a new dataset rule starts watching
@@ -38,8 +37,8 @@ def sync(s: Session, ctx: Context, p: Pipeline, project: str | None) -> Pipeline
         "project_id": proj.id,
         "path": p.path or row.path or "",
         "description": p.description,
-        "steps": shape(p),
-        "promotion": promotion_spec(p),
+        "steps": p.steps,
+        "promotion": p.promotion,
     }
     # Only what changed is written: a re-run of an unchanged pipeline writes nothing here.
     changed = {k: v for k, v in wanted.items() if getattr(row, k, None) != v}

@@ -23,13 +23,15 @@ from sqlalchemy.orm import Session
 from mlgrove.domain.authz import Action
 from mlgrove.errors import NotFound
 from mlgrove.pipelines import engine
+from mlgrove.pipelines.engine import ResolvedInput
 from mlgrove.pipelines.executors import open_executor
 from mlgrove.pipelines.fingerprint import Fingerprint
 from mlgrove.pipelines.graph import Pipeline, load
+from mlgrove.pipelines.step import DatasetInput
 from mlgrove.services import lineage
 from mlgrove.services.context import Context
 from mlgrove.services.pipeline_backend import WorkspaceBackend
-from mlgrove.services.pipeline_plain import engine_params, run_inputs
+from mlgrove.services.pipeline_plain import PipelineSpec, engine_params, run_inputs, spec_of
 from mlgrove.services.pipeline_records import (
     DecisionInfo,
     PipelineInfo,
@@ -60,7 +62,7 @@ def register(ctx: Context, path: str, *, project: str | None = None) -> Pipeline
     ctx.require(Action.WRITE_DATA)
     p = load(path, fresh=True)
     with ctx.db.write() as s:
-        row = sync(s, ctx, p, project)
+        row = sync(s, ctx, spec_of(p), project)
         return _info(s, row)
 
 
@@ -147,6 +149,69 @@ def status(
     return [StepStatusInfo(st.step, st.fresh, list(st.reasons), st.key) for st in found]
 
 
+def start_run(
+    ctx: Context,
+    spec: PipelineSpec,
+    project: str | None,
+    pins: Mapping[DatasetInput, ResolvedInput],
+    *,
+    params: Mapping[str, Any],
+    forced: list[str],
+    executor: str,
+    trigger: str = "manual",
+    reason: str = "",
+    rule_id: int | None = None,
+    host: str | None = None,
+    pid: int | None = None,
+) -> tuple[int, str, int]:
+    """Record a run as started, in one transaction: the pipeline's record brought up to
+    date, the run (``running``), its inputs' lineage and the trigger decision. Returns
+    the pipeline's id, its project's name and the run's id. ``host`` and ``pid`` name
+    the process that runs the steps (default: this one)."""
+    with ctx.db.write() as s:
+        prow = sync(s, ctx, spec, project)
+        pipeline_id, project_name = prow.id, s.get_one(ProjectRow, prow.project_id).name
+        rrow = PipelineRunRow(
+            pipeline_id=pipeline_id,
+            status="running",
+            trigger=trigger,
+            reason=reason or ("run by hand" if trigger == "manual" else ""),
+            executor=executor,
+            params=engine_params(params),
+            forced=forced,
+            inputs=run_inputs(pins),
+            steps_total=len(spec.steps),
+            started_by=ctx.actor_label,
+            host=(host if host is not None else socket.gethostname())[:255],
+            pid=pid if host is not None else os.getpid(),
+        )
+        s.add(rrow)
+        s.flush()
+        run_id = rrow.id
+        for ref, r in pins.items():
+            if r.version_id is not None:
+                lineage.record(
+                    s,
+                    ("dataset_version", str(r.version_id)),
+                    "input",
+                    pipeline_node(run_id),
+                    {"dataset": ref.dataset, "split": ref.split},
+                )
+        s.add(
+            PipelineDecisionRow(
+                pipeline_id=pipeline_id,
+                rule_id=rule_id,
+                run_id=run_id,
+                kind="trigger",
+                outcome="ran",
+                reason=rrow.reason,
+                detail={"trigger": trigger, "forced": forced},
+                actor=ctx.actor_label,
+            )
+        )
+    return pipeline_id, project_name, run_id
+
+
 def run(
     ctx: Context,
     pipeline: Pipeline | str,
@@ -175,49 +240,19 @@ def run(
     backend = WorkspaceBackend(ctx, project)
     pins = engine.resolve_inputs(p, backend)
     reap_dead_runs(ctx)
-    with ctx.db.write() as s:
-        prow = sync(s, ctx, p, project)
-        pipeline_id, project_name = prow.id, s.get_one(ProjectRow, prow.project_id).name
     with open_executor(executor, jobs=jobs) as ex:
-        with ctx.db.write() as s:
-            rrow = PipelineRunRow(
-                pipeline_id=pipeline_id,
-                status="running",
-                trigger=trigger,
-                reason=reason or ("run by hand" if trigger == "manual" else ""),
-                executor=ex.name,
-                params=engine_params(given),
-                forced=forced,
-                inputs=run_inputs(pins),
-                steps_total=len(p.order),
-                started_by=ctx.actor_label,
-                host=socket.gethostname()[:255],
-                pid=os.getpid(),
-            )
-            s.add(rrow)
-            s.flush()
-            run_id = rrow.id
-            for ref, r in pins.items():
-                if r.version_id is not None:
-                    lineage.record(
-                        s,
-                        ("dataset_version", str(r.version_id)),
-                        "input",
-                        pipeline_node(run_id),
-                        {"dataset": ref.dataset, "split": ref.split},
-                    )
-            s.add(
-                PipelineDecisionRow(
-                    pipeline_id=pipeline_id,
-                    rule_id=rule_id,
-                    run_id=run_id,
-                    kind="trigger",
-                    outcome="ran",
-                    reason=rrow.reason,
-                    detail={"trigger": trigger, "forced": forced},
-                    actor=ctx.actor_label,
-                )
-            )
+        pipeline_id, project_name, run_id = start_run(
+            ctx,
+            spec_of(p),
+            project,
+            pins,
+            params=given,
+            forced=forced,
+            executor=ex.name,
+            trigger=trigger,
+            reason=reason,
+            rule_id=rule_id,
+        )
         log = StepLog(ctx, run_id)
         try:
             results = engine.execute(
@@ -309,6 +344,7 @@ __all__ = [
     "reap_dead_runs",
     "register",
     "run",
+    "start_run",
     "status",
     "sync",
 ]
