@@ -275,3 +275,50 @@ def test_rare_and_common_param_values_give_the_same_answers(
         assert names(ctx, "params.lr = 0.01", "name") == ["r0", "r3"]
         assert names(ctx, "params.lr = 0.01 and tags.t = x", "name desc") == ["r3", "r0"]
         assert names(ctx, "params.lr = 0.5") == []
+
+
+@pytest.mark.parametrize(
+    "order", ["metrics.acc desc", "metrics.acc", "params.lr desc", "params.lr"]
+)
+def test_a_sort_under_a_filter_pages_the_same_whichever_way_it_is_searched(
+    ctx: Context, monkeypatch: pytest.MonkeyPatch, order: str
+) -> None:
+    # RARE_RUNS 0: every clause keeps "many" runs, so the sort index is walked and each
+    # run probed; 1000: every clause keeps "few", so the matches are found, then sorted.
+    rnd = random.Random(order)
+    rows = []
+    for i in range(19):
+        acc = rnd.choice([None, math.nan, 0.5, rnd.random()])
+        lr = rnd.choice([None, "0.1", "0.01"])
+        opt = rnd.choice(["adam", "sgd"])
+        params = {"opt": opt, **({"lr": lr} if lr else {})}
+        run_id = make_run(ctx, f"r{i}", {"acc": acc} if acc is not None else {}, params)
+        rows.append((run_id, acc, lr, opt))
+    field, _, direction = order.partition(" ")
+
+    def value(row: tuple[Any, ...]) -> Any:
+        _, acc, lr, _ = row
+        if field == "metrics.acc":
+            return None if acc is None or math.isnan(acc) else acc
+        return lr
+
+    adam = [r for r in rows if r[3] == "adam"]
+    having = sorted((r for r in adam if value(r) is not None), key=lambda r: (value(r), r[0]))
+    without = sorted((r for r in adam if value(r) is None), key=lambda r: r[0])
+    if direction == "desc":
+        having.reverse()
+        without.reverse()
+    want = [r[0] for r in having + without]
+    for rare in (0, 1000):
+        monkeypatch.setattr(run_queries, "RARE_RUNS", rare)
+        seen: list[int] = []
+        cursor = None
+        for _ in range(10):
+            page = run_queries.search(
+                ctx, PROJECT, "params.opt = adam", order_by=order, limit=4, cursor=cursor
+            )
+            seen += [r.id for r in page.runs]
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        assert seen == want, f"RARE_RUNS={rare}"

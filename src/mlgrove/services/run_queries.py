@@ -285,7 +285,8 @@ def search(
         base, joined = _filtered(
             s, select(RunRow.id).where(RunRow.project_id == proj.id), flt, proj.id
         )
-        found = _page(s, base, order, after, limit + 1, proj.id, joined)
+        plan = _plan(s, flt, order, proj.id, joined)
+        found = _page(s, base, order, after, limit + 1, proj.id, joined, plan=plan)
         more = len(found) > limit
         found = found[:limit]
         ids = [run_id for run_id, _ in found]
@@ -309,6 +310,46 @@ def _summary_of(t: Any, f: Field, project_id: int) -> ColumnElement[bool]:
     return cond if f.kind == "metric" else and_(cond, t.kind == f.kind)
 
 
+#: How a page sorted by a metric, param or tag is found (see :func:`_plan`).
+WALK, FILTER_FIRST = "walk", "filter-first"
+
+
+def _plan(
+    s: Session, flt: RunFilter, order: OrderBy, project_id: int, joined: dict[tuple[str, str], Any]
+) -> str | None:
+    """For a sort on a metric, param or tag under a filter, which way round to search;
+    the planners cannot tell, as they do not know how many runs a clause keeps.
+
+    - ``WALK``: every clause keeps many runs (``RARE_RUNS`` or more, counted on at most
+      that many index entries each), so walk the sort field's index in order and probe
+      each run against the filter: a page fills after a few thousand entries at most.
+      Left alone, both planners join the filters first and sort all that is left (6,000
+      runs for ``tags.team = "vision" and metrics.loss < 0.2``), several times slower.
+    - ``FILTER_FIRST``: some clause keeps few runs, so find them and sort those. Left
+      alone, SQLite may walk the sort index and probe all 100k runs for none.
+    - None: no filter, or the sort is on the field a clause already joined.
+    """
+    f = order.field
+    if not flt.clauses or f.kind == "attribute":
+        return None
+    for clause in flt.clauses:
+        one, _ = _filtered(
+            s,
+            select(RunRow.id).where(RunRow.project_id == project_id),
+            RunFilter((clause,)),
+            project_id,
+        )
+        some = one.limit(RARE_RUNS).subquery()
+        if int(s.scalar(select(func.count()).select_from(some)) or 0) < RARE_RUNS:
+            return FILTER_FIRST
+    return None if (f.kind, f.key) in joined else WALK
+
+
+def _sort_entries(t: Any, f: Field, project_id: int) -> ColumnElement[bool]:
+    cond = and_(t.project_id == project_id, t.key == f.key)
+    return cond if f.kind == "metric" else and_(cond, t.kind == f.kind)
+
+
 def _page(
     s: Session,
     base: Select[Any],
@@ -317,9 +358,12 @@ def _page(
     want: int,
     project_id: int,
     joined: dict[tuple[str, str], Any],
+    *,
+    plan: str | None = None,
 ) -> list[tuple[int, Any]]:
     """Up to ``want`` (run id, sort value) pairs after the cursor: first the runs that have
-    a value to sort by, in order, then (while the page has room) those that have none."""
+    a value to sort by, in order, then (while the page has room) those that have none.
+    ``plan`` says which way round to search (see :func:`_plan`)."""
     f, desc = order.field, order.descending
     none: Select[Any] | None
     if f.kind != "attribute" and (f.kind, f.key) in joined:
@@ -330,7 +374,14 @@ def _page(
         tiebreak: Any = t.run_id
     elif f.kind != "attribute":
         t = aliased(RunLatestMetricRow if f.kind == "metric" else RunTextRow)
-        have = base.join(t, _summary_of(t, f, project_id)).where(t.value.is_not(None))
+        if plan == WALK:
+            # OFFSET 0 keeps PostgreSQL from turning the probe into a join (it then
+            # evaluates it per index entry, in order, and stops when the page is full).
+            probe = base.where(RunRow.id == t.run_id).offset(0).exists()
+            have = select(t.run_id).where(_sort_entries(t, f, project_id), probe)
+        else:
+            have = base.join(t, _summary_of(t, f, project_id))
+        have = have.where(t.value.is_not(None))
         # Runs without the field (or, for a metric, whose latest value is NaN).
         none = base.outerjoin(t, _summary_of(t, f, project_id)).where(t.value.is_(None))
         column = t.value
@@ -347,7 +398,12 @@ def _page(
             # Typed, so a start time goes through the UTC column type like a stored one.
             last = tuple_(literal(after.value, column.type), literal(after.run_id, tiebreak.type))
             query = query.where(position < last if desc else position > last)
-        ordered = (column.desc(), tiebreak.desc()) if desc else (column.asc(), tiebreak.asc())
+        if plan == FILTER_FIRST:
+            # Sort by an expression no index holds, so no planner walks an index for it.
+            keys = (column + 0 if f.kind == "metric" else column.concat(""), tiebreak + 0)
+        else:
+            keys = (column, tiebreak)
+        ordered = (keys[0].desc(), keys[1].desc()) if desc else (keys[0].asc(), keys[1].asc())
         found = [(i, value) for i, value in s.execute(query.order_by(*ordered).limit(want))]
     if none is not None and len(found) < want:
         query = none.add_columns(column)
