@@ -14,11 +14,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import Row, func, select, update
 from sqlalchemy.orm import Session
 
 from mlgrove.domain import review as rules
 from mlgrove.domain.authz import Action
+from mlgrove.domain.clock import utcnow
 from mlgrove.domain.people import Person
 from mlgrove.domain.review import Item, ItemStatus, Queue, QueueSpec
 from mlgrove.errors import Conflict, InvalidInput, NotFound
@@ -27,9 +28,8 @@ from mlgrove.services import datasets as ds_service
 from mlgrove.services.context import Context
 from mlgrove.store.models import DatasetVersionRow, ProjectRow
 from mlgrove.store.models.review import ReviewerRow, ReviewItemRow, ReviewQueueRow
+from mlgrove.store.repos import review_items
 
-#: Items per INSERT statement when adding many.
-INSERT_ROWS = 2000
 #: Input kinds an item may show: a text, a table row, a file of a file dataset, or the
 #: two outputs of a pairwise comparison.
 INPUT_KINDS = ("text", "row", "file", "a")
@@ -316,8 +316,8 @@ def prepare_item(queue: Queue, spec: Mapping[str, Any], index: int) -> dict[str,
 
 
 def insert_items(s: Session, queue: Queue, rows: Sequence[dict[str, Any]]) -> None:
-    for i in range(0, len(rows), INSERT_ROWS):
-        s.execute(insert(ReviewItemRow), list(rows[i : i + INSERT_ROWS]))
+    """Insert prepared item rows (``COPY`` on PostgreSQL) and count them on the queue."""
+    review_items.insert_items(s.connection(), rows, utcnow())
     resolved = sum(1 for r in rows if r.get("status") == ItemStatus.RESOLVED.value)
     s.execute(
         update(ReviewQueueRow)
@@ -370,10 +370,16 @@ def add_items(
     All or nothing: the first bad item rejects the batch, naming it.
     """
     ctx.require(Action.WRITE_DATA)
-    with ctx.db.write() as s:
+    # Checked and prepared before the write transaction: on SQLite every reviewer's next
+    # item waits while a write runs, so it holds only the inserts.
+    with ctx.db.read() as s:
         qrow, proj = queue_row(s, ctx, queue, project)
         q = queue_value(qrow, proj)
-        rows = [prepare_item(q, spec, i) for i, spec in enumerate(items)]
+    rows = [prepare_item(q, spec, i) for i, spec in enumerate(items)]
+    with ctx.db.write() as s:
+        # The same queue (not one deleted and made again under its name meanwhile).
+        if queue_row(s, ctx, q.name, q.project)[0].id != q.id:
+            raise Conflict(f"review queue {q.name!r} was replaced meanwhile", hint="add again")
         check_new_ids(s, q.id, rows)
         insert_items(s, q, rows)
         audit.record(
