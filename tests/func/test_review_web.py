@@ -118,7 +118,12 @@ def test_keyboard_review_flow(
     page.get_by_role("button", name="3 other").click()
     page.get_by_label("What should improve").fill("<em>needs</em> context")
     page.get_by_role("button", name="Submit").click()
-    expect(item_input).to_have_text("Nothing left for you in this queue. Thank you!")
+    # The last item done: the screen gives way to the queue's "done" page.
+    expect(page.get_by_role("heading", level=1)).to_have_text("inbox: nothing left for you")
+    expect(page.get_by_test_id("reviewed-by-me")).to_have_text("2")
+    expect(page.get_by_test_id("resolved")).to_have_text("2 of 3")
+    expect(page.get_by_test_id("left")).to_have_text("1 waiting for other reviewers' verdicts")
+    expect(page.get_by_test_id("to-conflicts")).to_have_count(0)
 
     ana_ctx = grove_factories.ctx(queue["ana"])
     verdicts = review_assign.my_verdicts(ana_ctx, "inbox", project="helpdesk")
@@ -127,6 +132,8 @@ def test_keyboard_review_flow(
     assert verdicts[0].seconds is not None
     assert dialogs == []
     assert console_errors == []
+    page.get_by_test_id("back-to-queues").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Review")
 
 
 def test_review_pages_escape_queue_text_and_show_quality(
@@ -139,6 +146,8 @@ def test_review_pages_escape_queue_text_and_show_quality(
         QueueSpec(labels=["<i>a</i>", "b"]),
         project="helpdesk",
     )
+    # One item, so the screen stays (an empty queue goes on to its "done" page).
+    review.add_items(grove_factories.admin_ctx, "x<b>y", [{"input": "z"}], project="helpdesk")
     page.goto(f"{grove_live_server}/login?next=/review")
     page.get_by_label("Username").fill("ana")
     page.get_by_label("Password").fill(DEFAULT_PASSWORD)
@@ -150,3 +159,70 @@ def test_review_pages_escape_queue_text_and_show_quality(
     page.goto(f"{grove_live_server}/review/helpdesk/inbox/quality")
     expect(page.get_by_role("heading", level=1)).to_have_text("inbox: agreement and quality")
     expect(page.get_by_test_id("agreement")).to_contain_text("Krippendorff's alpha (nominal)")
+
+
+def test_adjudicator_decides_conflicts_from_the_keyboard(
+    grove_page: Page,
+    grove_live_server: str,
+    grove_factories: Factories,
+    queue: dict[str, Any],
+    console_errors: list[str],
+) -> None:
+    admin = grove_factories.admin_ctx
+    made = grove_factories.world(
+        {"people": {"maya": {"role": "manager"}, "bo": {"role": "reviewer"}}}
+    )
+    review.create_queue(
+        admin,
+        "pairs",
+        QueueSpec(labels=["spam", "ham"], overlap=2, random_share=0),
+        project="helpdesk",
+    )
+    review.add_items(
+        admin,
+        "pairs",
+        [{"id": "c1", "input": HOSTILE}, {"id": "c2", "input": "hi"}],
+        project="helpdesk",
+    )
+    for who, label in (("ana", "spam"), ("bo", "ham")):
+        person = queue["ana"] if who == "ana" else made["bo"]
+        c = grove_factories.ctx(person)
+        for _ in range(2):
+            got = review_assign.next_item(c, "pairs", project="helpdesk")
+            assert got is not None
+            review_assign.submit(c, got.item.id, {"labels": [label]})
+
+    page = grove_page
+    page.goto(f"{grove_live_server}/login?next=/review/helpdesk/pairs")
+    page.get_by_label("Username").fill("maya")
+    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    # Nothing for maya to review: the screen goes on to the "done" page, which offers the
+    # conflicts to someone who may decide them.
+    expect(page.get_by_role("heading", level=1)).to_have_text("pairs: nothing left for you")
+    expect(page.get_by_test_id("left")).to_have_text(
+        "0 waiting for other reviewers' verdicts, 2 for an adjudicator"
+    )
+    page.get_by_test_id("to-conflicts").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("pairs: conflicts")
+    expect(page.get_by_test_id("conflicts-left")).to_have_text("2 conflicts to decide")
+    first = page.get_by_test_id("conflict").first
+    expect(first.get_by_test_id("conflict-input")).to_have_text(HOSTILE)
+    assert first.locator("b, img, script").count() == 0
+    expect(first.get_by_test_id("verdicts")).to_contain_text("ana")
+    expect(first.get_by_test_id("verdicts")).to_contain_text("bo")
+
+    page.wait_for_load_state()  # the page's key handler is attached
+    page.keyboard.press("2")  # ham
+    expect(first.get_by_role("button", name="2 ham")).to_have_attribute("aria-pressed", "true")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("decided")).to_have_text("Decided c1: ham")
+    expect(page.get_by_test_id("conflicts-left")).to_have_text("1 conflict to decide")
+    page.get_by_role("button", name="1 spam").click()  # a click decides at once
+    expect(page.get_by_test_id("no-conflicts")).to_be_visible()
+    decided = {
+        i.external_id: (i.answer, i.resolved_by)
+        for i in review.list_items(admin, "pairs", project="helpdesk")
+    }
+    assert decided == {"c1": ({"labels": ["ham"]}, "maya"), "c2": ({"labels": ["spam"]}, "maya")}
+    assert console_errors == []

@@ -1,5 +1,6 @@
 // The review screen: takes items and gives verdicts through the REST API, from the
 // keyboard. Number keys pick labels (or A / tie / B), Enter submits, S skips, U undoes.
+// After the last item it goes to the queue's "done" page.
 // When every label is itself one digit ("0".."9", ratings "1".."5"), the key is the label:
 // pressing 7 picks "7", not the seventh button.
 // Item text is only ever written with textContent, so nothing in it becomes markup.
@@ -14,6 +15,8 @@
   var direct = root.dataset.directKeys === "true";
   var query = "?project=" + encodeURIComponent(root.dataset.project);
   var queuePath = "/api/v1/review/queues/" + encodeURIComponent(root.dataset.queue);
+  var donePath = "/review/" + encodeURIComponent(root.dataset.project) + "/" +
+    encodeURIComponent(root.dataset.queue) + "/done";
   var form = document.getElementById("verdict");
   var status = root.querySelector('[data-testid="review-status"]');
   var current = null;
@@ -107,12 +110,13 @@
   function render(assignment) {
     clearChoices();
     if (!assignment) {
+      // Nothing more for this person: the "queue done" page says what they did and
+      // what is left, with the ways on.
       current = null;
       show('[data-testid="item-id"]', "–");
       var box = root.querySelector('[data-testid="item-input"]');
       box.replaceChildren(el("p", "Nothing left for you in this queue. Thank you!", "grove-empty"));
-      show('[data-testid="prediction"]', "–");
-      show('[data-testid="confidence"]', "");
+      window.location.assign(donePath);
       return;
     }
     current = assignment.item;
