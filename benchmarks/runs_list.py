@@ -363,6 +363,29 @@ def measure(base: str, token: str) -> list[dict[str, Any]]:
     return results
 
 
+def _mlflow_search(built: dict[str, Any], url: str, reps: int, skip: bool) -> dict[str, Any]:
+    """The same runs searched in process by Grove and by MLflow (runs_search_mlflow.py)."""
+    import dataclasses
+
+    from benchmarks import runs_search_mlflow
+    from benchmarks._harness import ensure_peer
+    from benchmarks.tracking_metrics import MLFLOW_REQUIREMENTS, MLFLOW_VERSIONS
+
+    peer = ensure_peer("mlflow", MLFLOW_REQUIREMENTS, report_versions=MLFLOW_VERSIONS, skip=skip)
+    if not peer.available:
+        print(f"  MLflow search comparison skipped: {peer.reason}", flush=True)
+        return {"skipped": peer.reason}
+    result = runs_search_mlflow.compare(
+        json.dumps(dataclasses.asdict(built["settings"])),
+        Path(url.removeprefix("sqlite:///")),
+        DATA_DIR / "runs_list",
+        peer.bin / "python",
+        reps,
+        ROOT,
+    )
+    return {"peer": peer.facts(), **result}
+
+
 def run(scale: str = "small", reps: int = 3, skip_peers: bool = False) -> dict[str, Any]:
     runs = SIZES[scale]
     payload: dict[str, Any] = {
@@ -384,12 +407,19 @@ def run(scale: str = "small", reps: int = 3, skip_peers: bool = False) -> dict[s
         finally:
             proc.terminate()
             proc.wait(timeout=30)
+        if backend == "sqlite":
+            payload["mlflow_search"] = _mlflow_search(built, url, reps, skip_peers)
     path = write_results("runs_list", scale, payload)
     print(f"  results → {path.relative_to(ROOT)}", flush=True)
     return payload
 
 
 def main(argv: list[str] | None = None) -> int:
+    args_in = sys.argv[1:] if argv is None else argv
+    if args_in[:1] == ["--search-worker"]:  # may run in MLflow's venv: no argparse setup
+        from benchmarks import runs_search_mlflow
+
+        return runs_search_mlflow.worker_main(args_in[1:])
     parser = argparse.ArgumentParser(prog="python -m benchmarks.runs_list", description=DESCRIPTION)
     add_common_args(parser)
     parser.add_argument(
