@@ -216,6 +216,15 @@ def test_a_file_changing_while_read_is_named_in_the_error(
         hashing.scan(root, walk(root).files)
 
 
+def test_a_file_shrunk_or_grown_since_the_walk_is_named(tmp_path: Path) -> None:
+    root = make_tree(tmp_path / "d", {"short.txt": b"0123456789", "long.txt": b"01"})
+    files = walk(root).files
+    for name, content in (("short.txt", b"0123"), ("long.txt", b"0123456789" * 1000)):
+        (root / name).write_bytes(content)
+        with pytest.raises(InvalidInput, match=rf"{name} changed while it was being read"):
+            hashing.scan(root, [f for f in files if f.path == name])
+
+
 def test_a_file_removed_before_it_is_read_is_named(tmp_path: Path) -> None:
     root = make_tree(tmp_path / "d", {"gone.txt": b"a"})
     files = walk(root).files
