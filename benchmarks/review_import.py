@@ -22,7 +22,10 @@ whose two annotators agree.
   to the Label Studio users) to ``POST /api/projects/{id}/import``. In the Community
   edition that call imports synchronously (tasks, annotations, predictions and counters
   are written before it answers); the client then reads the project back and the run
-  counts only if it holds N tasks, 2N annotations and N predictions.
+  counts only if it holds N tasks, 2N annotations and N predictions. After each rep
+  (untimed) the project asks for a third annotation and one user's
+  ``GET /api/projects/{id}/next`` is timed 50 times: Label Studio's next-task latency
+  over the imported tasks, reported beside (Grove's is ``benchmarks.review_next``).
 
 Target (BENCHMARKS.md): import at least 10x faster than Label Studio.
 """
@@ -75,6 +78,7 @@ SOURCES = [
     "src/mlgrove/cli/review_cmds.py",
 ]
 LS_REQUIREMENTS = ["label-studio==1.23.2"]
+NEXT_CALLS = 50  # Label Studio next-task calls timed after each rep's import
 LS_VERSIONS = ["label-studio", "Django"]
 LS_USER, LS_PASSWORD = "bench@example.org", "bench-password-1"
 LS_TOKEN = "6c1d0bd7f3e94a1f8e5b2c7a9d0e4f1a2b3c4d5e"  # a legacy API token, loopback only
@@ -262,6 +266,29 @@ def ls_tasks(source: Path, target: Path, users: dict[int, int]) -> Path:
     return target
 
 
+def ls_next_latencies(url: str, project: int, calls: int = NEXT_CALLS) -> list[float]:
+    """Seconds per ``GET /api/projects/{id}/next`` by one user, after the import (untimed
+    by the harness: it runs in the clean-up). Every imported task already has its two
+    annotations, so first the project asks for three (Label Studio then re-counts which
+    tasks are labelled), or Label Studio would have nothing to hand out."""
+    request = urllib.request.Request(
+        f"{url}/api/projects/{project}",
+        data=json.dumps({"maximum_annotations": 3}).encode(),
+        method="PATCH",
+        headers={"Authorization": f"Token {LS_TOKEN}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=600):
+        pass
+    seconds = []
+    for _ in range(calls):
+        started = time.perf_counter()
+        task = _api(url, f"/api/projects/{project}/next")
+        seconds.append(time.perf_counter() - started)
+        if not isinstance(task, dict) or "id" not in task:
+            raise RuntimeError(f"next gave no task: {task!r}")
+    return seconds
+
+
 def ls_worker(url: str, project: int, source: Path) -> None:
     """Upload the file to the import API as a user's script would; print the timing."""
     import httpx
@@ -304,6 +331,7 @@ def run(scale: str, reps: int, skip_peers: bool = False) -> dict[str, Any]:
         "label-studio", LS_REQUIREMENTS, report_versions=LS_VERSIONS, skip=skip_peers
     )
     ls_state: dict[str, Any] = {}
+    next_latencies: list[float] = []
     if peer.available:
         template, users = ls_template(peer, folder)
         ls_source = ls_tasks(source, folder / f"tasks-{scale}-ls.json", users)
@@ -333,6 +361,8 @@ def run(scale: str, reps: int, skip_peers: bool = False) -> dict[str, Any]:
         def ls_cleanup(rep: int) -> None:
             server = ls_state.pop("server", None)
             if server is not None:
+                with contextlib.suppress(Exception):  # a failed import has nothing to time
+                    next_latencies.extend(ls_next_latencies(server.url, ls_state["project"]))
                 server.stop()
             remove_tree(folder / "ls-run")
 
@@ -442,6 +472,13 @@ def run(scale: str, reps: int, skip_peers: bool = False) -> dict[str, Any]:
         ],
     )
     print_table(measured, ratios)
+    next_summary = _next_summary(next_latencies)
+    if next_summary is not None:
+        print(
+            f"  Label Studio next task ({next_summary['calls']} calls): "
+            f"p50 {next_summary['p50_ms']} ms, p99 {next_summary['p99_ms']} ms",
+            flush=True,
+        )
     payload = {
         "description": DESCRIPTION,
         "tasks": count,
@@ -449,6 +486,7 @@ def run(scale: str, reps: int, skip_peers: bool = False) -> dict[str, Any]:
         "target": "import >= 10x faster than Label Studio",
         "contenders": {name: m.summary() for name, m in measured.items()},
         "ratios": ratios,
+        "label_studio_next_task": next_summary,
         "peer": {
             "name": "label-studio",
             "requirements": LS_REQUIREMENTS,
@@ -466,15 +504,37 @@ def run(scale: str, reps: int, skip_peers: bool = False) -> dict[str, Any]:
     return payload
 
 
+def _next_summary(seconds: list[float]) -> dict[str, Any] | None:
+    if not seconds:
+        return None
+    ordered = sorted(seconds)
+
+    def pct(p: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000, 1)
+
+    return {
+        "what": "GET /api/projects/{id}/next, one user, sequential, loopback, after the "
+        "import (maximum_annotations raised to 3 so tasks are left to hand out)",
+        "calls": len(ordered),
+        "p50_ms": pct(0.5),
+        "p95_ms": pct(0.95),
+        "p99_ms": pct(0.99),
+        "max_ms": round(ordered[-1] * 1000, 1),
+    }
+
+
 def worker(source: Path, workspace: Path) -> None:
     """Import in this process and print the timing as JSON (the ``grove-inner`` run)."""
-    import time
+    import gc
 
     import mlgrove
 
     with mlgrove.connect(workspace) as grove:
         started = time.perf_counter()
+        gc.disable()  # parsed as the CLI parses (see cli/review_cmds.py)
         tasks = json.loads(source.read_text())
+        gc.freeze()
+        gc.enable()
         summary = grove.review.import_label_studio("tickets", tasks)
         seconds = time.perf_counter() - started
     print(json.dumps({"seconds": seconds, "items": summary.tasks, "verdicts": summary.verdicts}))
