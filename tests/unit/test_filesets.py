@@ -216,6 +216,15 @@ def test_a_file_changing_while_read_is_named_in_the_error(
         hashing.scan(root, walk(root).files)
 
 
+def test_a_file_name_that_is_not_utf8_is_refused_with_its_path(tmp_path: Path) -> None:
+    root = make_tree(tmp_path / "d", {"sub/ok.txt": b"a"})
+    bad = os.fsencode(root / "sub") + b"/caf\xe9.txt"
+    with open(bad, "wb") as fh:
+        fh.write(b"b")
+    with pytest.raises(InvalidInput, match=r"not valid UTF-8: .*sub/caf\\xe9\.txt"):
+        walk(root)
+
+
 def test_a_file_shrunk_or_grown_since_the_walk_is_named(tmp_path: Path) -> None:
     root = make_tree(tmp_path / "d", {"short.txt": b"0123456789", "long.txt": b"01"})
     files = walk(root).files
