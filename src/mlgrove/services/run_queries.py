@@ -219,7 +219,11 @@ def _filtered(
 
 def _rare(s: Session, f: Field, value: str, project_id: int) -> bool:
     """Whether fewer than ``RARE_RUNS`` runs of the project have this param or tag value
-    (counted on the index, at most that many entries read): the planners cannot tell."""
+    (counted on the index, at most that many entries read): the planners cannot tell.
+    Remembered for the session, which asks again when it plans the sort."""
+    known: dict[tuple[str, str, str, int], bool] = s.info.setdefault("grove_rare", {})
+    if (f.kind, f.key, value, project_id) in known:
+        return known[(f.kind, f.key, value, project_id)]
     t = RunTextRow
     some = (
         select(t.run_id)
@@ -232,7 +236,9 @@ def _rare(s: Session, f: Field, value: str, project_id: int) -> bool:
         .limit(RARE_RUNS)
         .subquery()
     )
-    return int(s.scalar(select(func.count()).select_from(some)) or 0) < RARE_RUNS
+    rare = int(s.scalar(select(func.count()).select_from(some)) or 0) < RARE_RUNS
+    known[(f.kind, f.key, value, project_id)] = rare
+    return rare
 
 
 def _text_clause(t: Any, f: Field, op: str, value: str) -> ColumnElement[bool]:
@@ -333,14 +339,18 @@ def _plan(
     if not flt.clauses or f.kind == "attribute":
         return None
     for clause in flt.clauses:
-        one, _ = _filtered(
-            s,
-            select(RunRow.id).where(RunRow.project_id == project_id),
-            RunFilter((clause,)),
-            project_id,
-        )
-        some = one.limit(RARE_RUNS).subquery()
-        if int(s.scalar(select(func.count()).select_from(some)) or 0) < RARE_RUNS:
+        if clause.field.kind in ("param", "tag") and clause.op == "=":
+            few = _rare(s, clause.field, str(clause.value), project_id)  # counted already
+        else:
+            one, _ = _filtered(
+                s,
+                select(RunRow.id).where(RunRow.project_id == project_id),
+                RunFilter((clause,)),
+                project_id,
+            )
+            some = one.limit(RARE_RUNS).subquery()
+            few = int(s.scalar(select(func.count()).select_from(some)) or 0) < RARE_RUNS
+        if few:
             return FILTER_FIRST
     return None if (f.kind, f.key) in joined else WALK
 

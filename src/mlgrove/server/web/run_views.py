@@ -112,7 +112,10 @@ def _sort_column(
 def _choose_project(ctx: Context, name: str | None) -> tuple[list[Project], Project | None]:
     every = projects.list_projects(ctx)
     if name is not None:
-        return every, projects.get_project(ctx, name)
+        # Found in the list when it exists (one query less per page); otherwise
+        # get_project says it does not, in its words.
+        known = next((p for p in every if p.name == name), None)
+        return every, known if known is not None else projects.get_project(ctx, name)
     return every, every[0] if every else None
 
 
