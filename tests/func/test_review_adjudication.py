@@ -90,11 +90,14 @@ def test_done_page_says_what_you_did_and_what_is_left(
         assert "to-conflicts" not in text
         assert ana.get("/review/helpdesk/inbox/conflicts").status_code == 403
         assert "conflicts-link" not in ana.get("/review/helpdesk/inbox").text
+        assert "/conflicts" not in ana.get("/review").text
     with client(grove_live_server, "maya") as maya:
         text = maya.get("/review/helpdesk/inbox/done").text
         assert re.search(r'data-testid="reviewed-by-me">0<', text)
         assert 'href="/review/helpdesk/inbox/conflicts"' in text
         assert "Decide 2 conflicts" in text
+        listing = maya.get("/review").text
+        assert 'href="/review/helpdesk/inbox/conflicts"' in listing
         screen = maya.get("/review/helpdesk/inbox").text
         assert re.search(r'data-testid="conflicts-link">2 conflicts to decide<', screen)
         assert maya.get("/review/helpdesk/nope/done").status_code == 404

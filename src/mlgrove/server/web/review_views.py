@@ -37,7 +37,11 @@ def review_list(request: Request, ctx: Context = Depends(context)) -> Response:
     rows = [(q, review.progress(ctx, q.name, q.project)) for q in queues]
     with_queues = {q.project for q in queues}
     idle = [p.name for p in projects.list_projects(ctx) if p.name not in with_queues]
-    return render(request, "review_list.html", {"rows": rows, "idle": idle})
+    return render(
+        request,
+        "review_list.html",
+        {"rows": rows, "idle": idle, "can_adjudicate": allowed(ctx.actor, Action.WRITE_DATA)},
+    )
 
 
 @router.get("/review/{project}/{queue}", response_class=HTMLResponse)
@@ -96,23 +100,31 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-def _options(queue: Queue, given: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    """The answers an adjudicator can pick, as (text, JSON): what the reviewers said,
-    then every other answer the queue allows (each label; A, tie, B; accepting)."""
-    answers = list(given)
+def _options(
+    queue: Queue, verdicts: list[review_adjudication.ReviewerVerdict]
+) -> list[tuple[str, str, list[str]]]:
+    """The answers an adjudicator can pick, as (text, JSON, who gave it): the queue's own
+    answers in the queue's order, so a number key means the same on every item (and on
+    the review screen), then any other answer a reviewer gave (a set of labels, a
+    correction, ratings)."""
+    answers: list[dict[str, Any]] = []
     if queue.task_type is TaskType.LABEL:
         answers += [{"labels": [label]} for label in queue.labels]
     elif queue.task_type is TaskType.PAIRWISE:
         answers += [{"choice": c} for c in ("a", "tie", "b")]
     elif queue.task_type is TaskType.CORRECT:
         answers += [{"accept": True}] + [{"correction": label} for label in queue.labels]
+    answers += [v.answer for v in verdicts]
+    voters: dict[str, list[str]] = {}
+    for v in verdicts:
+        voters.setdefault(rules.answer_key(v.answer), []).append(v.reviewer)
+    out: list[tuple[str, str, list[str]]] = []
     seen: set[str] = set()
-    out = []
     for answer in answers:
         key = rules.answer_key(answer)
         if key not in seen:
             seen.add(key)
-            out.append((_answer_text(queue, answer), json.dumps(answer)))
+            out.append((_answer_text(queue, answer), json.dumps(answer), voters.get(key, [])))
     return out
 
 
@@ -127,10 +139,7 @@ def review_conflicts(
 ) -> Response:
     """The queue's conflicts, each reviewer's verdict beside them, one form each."""
     page = review_adjudication.conflicts(ctx, queue, project=project, after_id=after)
-    cards = [
-        {"conflict": c, "options": _options(page.queue, [v.answer for v in c.verdicts])}
-        for c in page.conflicts
-    ]
+    cards = [{"conflict": c, "options": _options(page.queue, c.verdicts)} for c in page.conflicts]
     return render(
         request,
         "review_conflicts.html",

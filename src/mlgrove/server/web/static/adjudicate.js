@@ -22,6 +22,7 @@
       ev.preventDefault();
       choices(form).forEach(function (b) {
         b.setAttribute("aria-pressed", b === target ? "true" : "false");
+        b.classList.toggle("outline", b !== target);  // the picked one shows filled
       });
       target.focus();
       return;
