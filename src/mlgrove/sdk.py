@@ -32,10 +32,14 @@ def connect(
     text = os.fspath(target) if target is not None else None
     if text is not None and text.startswith(("http://", "https://")):
         from mlgrove.client.http import RemoteClient
+        from mlgrove.pipelines.remote import RemotePipelines
 
-        return RemoteClient(
+        client = RemoteClient(
             text, token=token or os.environ.get("MLGROVE_TOKEN"), transport=transport
         )
+        # Pipelines run their steps here, with the engine (a layer above the client).
+        client.pipelines = RemotePipelines(client)
+        return client
     # Embedded mode loads the database layer; importing mlgrove alone does not.
     from mlgrove.services.embedded import EmbeddedClient
 

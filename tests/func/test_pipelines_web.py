@@ -17,7 +17,6 @@ from playwright.sync_api import Page, expect
 
 import mlgrove
 from mlgrove.domain.people import LOCAL_ADMIN
-from mlgrove.errors import InvalidInput
 from mlgrove.services import pipelines, splits, table_commit
 from mlgrove.services.context import Runtime
 from mlgrove.services.worker import Worker
@@ -136,13 +135,9 @@ def test_the_api_lists_pipelines_runs_steps_and_decisions(
         assert missing.headers["content-type"] == "application/problem+json"
         assert "no pipeline named 'nope'" in missing.json()["detail"]
 
-    with (
-        mlgrove.connect(grove_live_server, token=token) as remote,
-        pytest.raises(
-            InvalidInput, match=r"pipelines \(grove.pipelines\) is not available over HTTP yet"
-        ),
-    ):
-        remote.pipelines.list()
+    # The SDK over HTTP reads the same (test_pipelines_remote.py runs pipelines with it).
+    with mlgrove.connect(grove_live_server, token=token) as remote:
+        assert [p.name for p in remote.pipelines.list()] == ["triage"]
 
     reviewer = grove_factories.token(world["cy"]).secret
     denied = httpx.post(

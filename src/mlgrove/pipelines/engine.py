@@ -76,6 +76,24 @@ class StepResult:
     def key(self) -> str | None:
         return self.fingerprint.key if self.fingerprint else None
 
+    def row(self) -> dict[str, Any]:
+        """The columns of this step's ``pipeline_step_runs`` row (but its run's id)."""
+        fp = self.fingerprint
+        return {
+            "step": self.step,
+            "status": self.status,
+            "cache_key": fp.key if fp else None,
+            "code_hash": fp.code if fp else None,
+            "input_addresses": dict(fp.inputs) if fp else {},
+            "params": dict(fp.params) if fp else {},
+            "env_hash": fp.env if fp else None,
+            "output_address": self.output,
+            "attempts": self.attempts,
+            "seconds": self.seconds,
+            "error": self.error or None,
+            "traceback": self.traceback or None,
+        }
+
 
 @dataclass(frozen=True)
 class StepStatus:

@@ -17,6 +17,7 @@ from mlgrove.services.context import Context
 from mlgrove.services.pipeline_plain import input_label, split_address
 from mlgrove.services.tracking import check_split
 from mlgrove.store.models.pipelines import PipelineStepCacheRow
+from mlgrove.store.objects import Stored
 
 
 class WorkspaceBackend:
@@ -31,7 +32,12 @@ class WorkspaceBackend:
     def prefetch(self, steps: Iterable[str]) -> None:
         """Read the cache entries of these steps in one query: a cached run then costs
         one round trip instead of one per step."""
+        self._known.update(self.cache_entries(steps))
+
+    def cache_entries(self, steps: Iterable[str]) -> dict[str, str]:
+        """Cache key -> output address, for every entry of these steps."""
         names = list(steps)
+        found: dict[str, str] = {}
         with self.ctx.db.read() as s:
             for i in range(0, len(names), 500):
                 rows = s.execute(
@@ -39,7 +45,8 @@ class WorkspaceBackend:
                         PipelineStepCacheRow.step.in_(names[i : i + 500])
                     )
                 ).all()
-                self._known.update({str(k): str(a) for k, a in rows})
+                found.update({str(k): str(a) for k, a in rows})
+        return found
 
     def resolve(self, ref: DatasetInput) -> ResolvedInput:
         ctx, project = self.ctx, self.project
@@ -79,6 +86,11 @@ class WorkspaceBackend:
         # The bytes first, then the row naming them (a crash leaves an orphan, never a
         # key pointing at nothing). Two runs saving the same key is not a conflict.
         stored = self.ctx.objects.put_bytes(data)
+        self.cache_register(step, key, stored)
+        return stored.address
+
+    def cache_register(self, step: str, key: str, stored: Stored) -> None:
+        """Name stored bytes as the output of ``step`` under cache ``key``."""
         with self.ctx.db.write() as s:
             objects.register(s, stored, "pipeline-output")
             dialect = s.get_bind().dialect.name
@@ -95,4 +107,3 @@ class WorkspaceBackend:
                 .on_conflict_do_nothing(index_elements=["key"])
             )
         self._known[key] = stored.address
-        return stored.address

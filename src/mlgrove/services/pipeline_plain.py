@@ -18,6 +18,7 @@ import blake3
 from mlgrove.pipelines.engine import ResolvedInput, StepResult
 from mlgrove.pipelines.fingerprint import plain
 from mlgrove.pipelines.graph import Pipeline, RetrainRule
+from mlgrove.pipelines.record import promotion_spec, rule_spec, shape
 from mlgrove.pipelines.step import DatasetInput
 
 __all__ = [
@@ -60,52 +61,6 @@ def spec_of(p: Pipeline) -> PipelineSpec:
     )
 
 
-def shape(p: Pipeline) -> list[dict[str, Any]]:
-    """The pipeline's steps as stored on its record (drawn without importing its code)."""
-    return [
-        {
-            "name": n,
-            "upstream": p.upstream[n],
-            "datasets": {k: v.label for k, v in p.by_name[n].datasets.items()},
-            "params": sorted(
-                k
-                for k in p.by_name[n].defaults
-                if k not in p.by_name and k not in p.by_name[n].datasets
-            ),
-        }
-        for n in p.order
-    ]
-
-
-def promotion_spec(p: Pipeline) -> dict[str, Any] | None:
-    if p.promotion is None:
-        return None
-    return {
-        "metric": p.promotion.metric,
-        "margin": p.promotion.margin,
-        "higher_is_better": p.promotion.higher_is_better,
-        "human_queue": p.promotion.human_queue,
-        "human_min_items": p.promotion.human_min_items,
-        "human_max_drop": p.promotion.human_max_drop,
-    }
-
-
-def rule_spec(rule: RetrainRule) -> dict[str, Any]:
-    """A retrain rule's stored spec: only what it sets."""
-    return {
-        k: v
-        for k, v in {
-            "dataset": rule.dataset,
-            "min_added_rows": rule.min_added_rows,
-            "min_changed_pct": rule.min_changed_pct,
-            "split_changed": rule.split_changed,
-            "min_reviewed_labels": rule.min_reviewed_labels,
-            "cron": rule.cron,
-        }.items()
-        if v is not None
-    }
-
-
 def rule_ident(kind: str, spec: Mapping[str, Any]) -> tuple[str, tuple[tuple[str, Any], ...]]:
     """What makes two rules the same rule (a rule still declared keeps its state)."""
     return (kind, tuple(sorted(spec.items())))
@@ -117,22 +72,7 @@ def engine_params(given: Mapping[str, Any]) -> dict[str, Any]:
 
 def step_row(run_id: int, r: StepResult) -> dict[str, Any]:
     """A step result as the columns of its ``pipeline_step_runs`` row."""
-    fp = r.fingerprint
-    return {
-        "run_id": run_id,
-        "step": r.step,
-        "status": r.status,
-        "cache_key": fp.key if fp else None,
-        "code_hash": fp.code if fp else None,
-        "input_addresses": dict(fp.inputs) if fp else {},
-        "params": dict(fp.params) if fp else {},
-        "env_hash": fp.env if fp else None,
-        "output_address": r.output,
-        "attempts": r.attempts,
-        "seconds": r.seconds,
-        "error": r.error or None,
-        "traceback": r.traceback or None,
-    }
+    return {"run_id": run_id, **r.row()}
 
 
 def process_alive(pid: int) -> bool:

@@ -97,18 +97,24 @@ def finish(
     error: str | None = None,
     tracking_run_id: int | None = None,
 ) -> PipelineRunInfo:
-    results = log.seen
-    failed = [r for r in results.values() if r.status == "failed"]
+    """End a run: its last step rows, its counts and status (from every step recorded,
+    wherever the steps ran), the audit event."""
     with ctx.db.write() as s:
         rrow = s.get_one(PipelineRunRow, run_id)
         log.flush(s)
-        rrow.steps_cached = sum(r.status == "cached" for r in results.values())
+        outcomes = s.execute(
+            select(PipelineStepRunRow.status, PipelineStepRunRow.error)
+            .where(PipelineStepRunRow.run_id == run_id)
+            .order_by(PipelineStepRunRow.id)
+        ).all()
+        failed = [e for status, e in outcomes if status == "failed"]
+        rrow.steps_cached = sum(status == "cached" for status, _ in outcomes)
         rrow.steps_failed = len(failed)
         rrow.tracking_run_id = tracking_run_id
         rrow.ended_at = utcnow()
         if error or failed:
             rrow.status = "failed"
-            rrow.error = error or failed[0].error
+            rrow.error = error or failed[0]
         else:
             rrow.status = "succeeded"
         prow = s.get_one(PipelineRow, rrow.pipeline_id)

@@ -63,7 +63,7 @@ def register(ctx: Context, path: str, *, project: str | None = None) -> Pipeline
     p = load(path, fresh=True)
     with ctx.db.write() as s:
         row = sync(s, ctx, spec_of(p), project)
-        return _info(s, row)
+        return record_info(s, row)
 
 
 def _pipeline_row(s: Session, name: str) -> PipelineRow:
@@ -76,7 +76,8 @@ def _pipeline_row(s: Session, name: str) -> PipelineRow:
     return row
 
 
-def _info(s: Session, row: PipelineRow) -> PipelineInfo:
+def record_info(s: Session, row: PipelineRow) -> PipelineInfo:
+    """A pipeline's record as a value: its rules and its last run with its steps."""
     rules = list(
         s.scalars(
             select(PipelineRuleRow)
@@ -119,6 +120,26 @@ def last_fingerprints(s: Session, pipeline_id: int) -> dict[str, Fingerprint]:
     return found
 
 
+def history(ctx: Context, name: str) -> tuple[dict[str, Fingerprint], dict[str, str]]:
+    """What status needs to say why a step is stale: each step's last fingerprint, and
+    what each dataset input address was in recent runs (``reviews/v3:train``)."""
+    known: dict[str, str] = {}
+    with ctx.db.read() as s:
+        row = s.scalar(select(PipelineRow).where(PipelineRow.name == name))
+        if row is None:
+            return {}, known
+        last = last_fingerprints(s, row.id)
+        for inputs in s.scalars(
+            select(PipelineRunRow.inputs)
+            .where(PipelineRunRow.pipeline_id == row.id)
+            .order_by(PipelineRunRow.id.desc())
+            .limit(50)
+        ):
+            for pin in dict(inputs).values():
+                known.setdefault(str(pin.get("address")), str(pin.get("version")))
+    return last, known
+
+
 def status(
     ctx: Context,
     pipeline: Pipeline | str,
@@ -129,20 +150,7 @@ def status(
     """Each step fresh or stale, and why (code, input, params or environment changed)."""
     ctx.require(Action.VIEW_PROJECTS)
     p = load(pipeline) if isinstance(pipeline, str) else pipeline
-    known: dict[str, str] = {}
-    with ctx.db.read() as s:
-        row = s.scalar(select(PipelineRow).where(PipelineRow.name == p.name))
-        last = last_fingerprints(s, row.id) if row else {}
-        if row is not None:
-            # What each dataset input was in recent runs, to say "(was reviews/v3:train)".
-            for inputs in s.scalars(
-                select(PipelineRunRow.inputs)
-                .where(PipelineRunRow.pipeline_id == row.id)
-                .order_by(PipelineRunRow.id.desc())
-                .limit(50)
-            ):
-                for pin in dict(inputs).values():
-                    known.setdefault(str(pin.get("address")), str(pin.get("version")))
+    last, known = history(ctx, p.name)
     found = engine.status(
         p, WorkspaceBackend(ctx, project), params=params, last=last, known_inputs=known
     )
@@ -283,13 +291,15 @@ def run(
 def list_pipelines(ctx: Context) -> list[PipelineInfo]:
     ctx.require(Action.VIEW_PROJECTS)
     with ctx.db.read() as s:
-        return [_info(s, r) for r in s.scalars(select(PipelineRow).order_by(PipelineRow.name))]
+        return [
+            record_info(s, r) for r in s.scalars(select(PipelineRow).order_by(PipelineRow.name))
+        ]
 
 
 def get_pipeline(ctx: Context, name: str) -> PipelineInfo:
     ctx.require(Action.VIEW_PROJECTS)
     with ctx.db.read() as s:
-        return _info(s, _pipeline_row(s, name))
+        return record_info(s, _pipeline_row(s, name))
 
 
 def list_runs(
@@ -337,11 +347,13 @@ __all__ = [
     "decisions",
     "get_pipeline",
     "get_run",
+    "history",
     "last_fingerprints",
     "list_pipelines",
     "list_runs",
     "pipeline_node",
     "reap_dead_runs",
+    "record_info",
     "register",
     "run",
     "start_run",

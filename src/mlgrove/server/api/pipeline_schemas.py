@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from mlgrove.services import pipeline_remote
+from mlgrove.services.pipeline_plain import PipelineSpec
 from mlgrove.services.pipeline_records import (
     DecisionInfo,
     PipelineInfo,
@@ -14,6 +16,7 @@ from mlgrove.services.pipeline_records import (
     RuleInfo,
     StepRunInfo,
 )
+from mlgrove.services.pipeline_remote import Pin, Plan, Ref
 
 
 class StepRunOut(BaseModel):
@@ -107,6 +110,7 @@ class RuleOut(BaseModel):
 
 
 class PipelineOut(BaseModel):
+    id: int
     name: str
     project: str
     path: str
@@ -121,6 +125,7 @@ class PipelineOut(BaseModel):
     @classmethod
     def of(cls, p: PipelineInfo) -> PipelineOut:
         return cls(
+            id=p.id,
             name=p.name,
             project=p.project,
             path=p.path,
@@ -164,3 +169,185 @@ class DecisionOut(BaseModel):
 
 class RunRequestIn(BaseModel):
     reason: str = Field("", max_length=2000, description="Why (kept in the trigger history).")
+
+
+# -- runs whose steps run on a remote client (services/pipeline_remote.py) -------------
+
+_NAME = r"^[A-Za-z0-9._-]{1,100}$"
+_HEX64 = r"^[0-9a-f]{64}$"
+
+
+class DatasetRefIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    dataset: str = Field(max_length=100)
+    split: str | None = Field(None, max_length=100)
+    version: str = Field("latest", max_length=100, description="latest, vN or an address prefix")
+
+    def ref(self) -> Ref:
+        return (self.dataset, self.split, self.version)
+
+
+class PinOut(BaseModel):
+    dataset: str
+    split: str | None
+    version: str = Field(description="as the step asked for it: latest, vN...")
+    address: str = Field(description="the content address the step's key covers")
+    label: str = Field(description="the version read, e.g. reviews/v3:train")
+    version_id: int | None
+
+    @classmethod
+    def of(cls, pin: Pin) -> PinOut:
+        return cls(
+            dataset=pin.dataset,
+            split=pin.split,
+            version=pin.version,
+            address=pin.address,
+            label=pin.label,
+            version_id=pin.version_id,
+        )
+
+
+class FingerprintOut(BaseModel):
+    code: str
+    inputs: dict[str, str]
+    params: dict[str, Any]
+    env: str
+
+
+class PipelinePlanIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    steps: list[str] = Field(max_length=10_000, description="The pipeline's step names.")
+    inputs: list[DatasetRefIn] = Field(default_factory=list, max_length=10_000)
+    project: str | None = None
+
+
+class PipelinePlanOut(BaseModel):
+    pins: list[PinOut]
+    cache: dict[str, str] = Field(description="cache key -> output address, for these steps")
+    last: dict[str, FingerprintOut] = Field(description="each step's last fingerprint")
+    known_inputs: dict[str, str] = Field(description="input address -> the version it was")
+
+    @classmethod
+    def of(cls, plan: Plan) -> PipelinePlanOut:
+        return cls(
+            pins=[PinOut.of(pin) for pin in plan.pins],
+            cache=plan.cache,
+            last={
+                k: FingerprintOut(code=f.code, inputs=f.inputs, params=f.params, env=f.env)
+                for k, f in plan.last.items()
+            },
+            known_inputs=plan.known_inputs,
+        )
+
+
+class StepShapeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(max_length=200)
+    upstream: list[str]
+    datasets: dict[str, str]
+    params: list[str]
+
+
+class RuleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["dataset", "schedule"]
+    dataset: str | None = None
+    min_added_rows: int | None = None
+    min_changed_pct: float | None = None
+    split_changed: str | None = None
+    cron: str | None = None
+    min_reviewed_labels: int | None = None
+
+
+class PromotionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    metric: str
+    margin: float = 0.0
+    higher_is_better: bool = True
+    human_queue: str | None = None
+    human_min_items: int = 20
+    human_max_drop: float = 0.0
+
+
+class DefinitionIn(BaseModel):
+    """A pipeline as its record keeps it (what a client sends for code the server
+    does not have)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=_NAME)
+    path: str | None = Field(None, max_length=500)
+    description: str = Field("", max_length=10_000)
+    steps: list[StepShapeIn] = Field(min_length=1, max_length=10_000)
+    promotion: PromotionIn | None = None
+    retrain: list[RuleIn] = Field(default_factory=list, max_length=100)
+    project: str | None = None
+
+    def spec(self) -> PipelineSpec:
+        return pipeline_remote.spec(
+            name=self.name,
+            path=self.path,
+            description=self.description,
+            steps=[s.model_dump() for s in self.steps],
+            promotion=self.promotion.model_dump() if self.promotion else None,
+            retrain=[r.model_dump() for r in self.retrain],
+        )
+
+
+class StartIn(DefinitionIn):
+    """A run whose steps run on the client: the pipeline, and what the run is asked to do."""
+
+    inputs: list[DatasetRefIn] = Field(default_factory=list, max_length=10_000)
+    params: dict[str, Any] = Field(default_factory=dict)
+    forced: list[str] = Field(default_factory=list)
+    executor: str = Field(max_length=200)
+    reason: str = Field("", max_length=2000)
+    host: str = Field(max_length=255)
+    pid: int | None = None
+
+
+class StartOut(BaseModel):
+    run_id: int
+    pins: list[PinOut]
+    cache: dict[str, str]
+
+
+class StepIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    step: str = Field(max_length=200)
+    status: Literal["cached", "succeeded", "failed", "skipped"]
+    cache_key: str | None = Field(None, pattern=_HEX64)
+    code_hash: str | None = Field(None, pattern=_HEX64)
+    input_addresses: dict[str, str] = Field(default_factory=dict)
+    params: dict[str, Any] = Field(default_factory=dict)
+    env_hash: str | None = Field(None, pattern=_HEX64)
+    output_address: str | None = Field(None, pattern=_HEX64)
+    attempts: int = Field(0, ge=0)
+    seconds: float = Field(0.0, ge=0)
+    error: str | None = None
+    traceback: str | None = None
+
+
+class StepsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    steps: list[StepIn] = Field(max_length=10_000)
+
+
+class PipelineRunEndIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    error: str | None = Field(None, max_length=10_000)
+
+
+class CacheEntryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    step: str = Field(max_length=200)
+    address: str = Field(pattern=_HEX64, description="An object uploaded with PUT /objects.")
