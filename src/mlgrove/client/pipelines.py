@@ -1,8 +1,9 @@
 """The pipelines part of the SDK: ``grove.pipelines``.
 
-Pipelines run where their code is: in the embedded client (a local workspace), on the
-executor you name. A remote client cannot run your Python on the server; it reads
-pipelines and asks the server's worker for a run.
+Pipelines run where their code is, on the executor you name: with the embedded client
+(a local workspace) everything is local; with a remote client the steps still run here,
+while the step cache, the dataset inputs and the records are the server's
+(``mlgrove/pipelines/remote.py``), so cached outputs are shared by everyone on it.
 """
 
 from __future__ import annotations
