@@ -9,8 +9,7 @@ it before anything is stored, and then written below the ORM (``store/repos/metr
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -125,12 +124,6 @@ def start_run(
         run_queries.record_texts(s, row, "param", clean_params)
         run_queries.record_texts(s, row, "tag", clean_tags)
         return run_value(row, proj.name)
-
-
-def check_points(points: Iterable[tuple[str, Any, Any, datetime]]) -> list[MetricPoint]:
-    """Every point of a batch, checked; the first bad one rejects the batch."""
-    rows = list(points)
-    return MetricBatch.of_points([MetricPoint(k, v, s, t) for k, v, s, t in rows]).points()
 
 
 def log_metrics_batch(ctx: Context, run_id: int, points: Sequence[MetricPoint]) -> int:
