@@ -10,6 +10,7 @@ import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pandas as pd
 import pytest
 
@@ -25,6 +26,7 @@ _counter = itertools.count()
 
 CODE = """
 import os
+from typing import Any
 
 import pyarrow as pa
 
@@ -66,6 +68,14 @@ def scored(vocabulary: list) -> Metrics:
 
 
 scoring = Pipeline("scoring", [texts, vocabulary, scored])
+
+
+@step
+def loosely(vocabulary: list) -> Any:
+    return Metrics(words=len(vocabulary))
+
+
+loose = Pipeline("loose", [texts, vocabulary, loosely])
 """
 
 
@@ -178,7 +188,16 @@ def test_what_only_the_server_records_is_refused_before_anything_runs(
     module = project()
     with pytest.raises(InvalidInput, match="scored would run and make models, metrics"):
         remote.pipelines.run(f"{module}:scoring", executor="inline")
-    assert [p.name for p in pipelines.list_pipelines(ctx)] == []
+    assert [p.name for p in pipelines.list_pipelines(ctx)] == []  # nothing recorded
+
+    # Typed loosely, it is found out when it returns: the run stops, nothing is cached.
+    with pytest.raises(InvalidInput, match="'loosely' returned a Metrics"):
+        remote.pipelines.run(f"{module}:loose", executor="inline")
+    (stopped,) = pipelines.list_runs(ctx, "loose")
+    assert stopped.status == "failed"
+    assert "the run stopped: InvalidInput" in (stopped.error or "")
+    fresh = {s.step: s.fresh for s in remote.pipelines.status(f"{module}:loose")}
+    assert fresh == {"texts": True, "vocabulary": True, "loosely": False}
 
     registered = remote.pipelines.register(f"{module}:scoring")
     assert (registered.name, registered.path) == ("scoring", f"{module}:scoring")
@@ -189,4 +208,37 @@ def test_what_only_the_server_records_is_refused_before_anything_runs(
     with mlgrove.connect(grove_live_server, token=token) as theirs:
         with pytest.raises(PermissionDenied):
             theirs.pipelines.run(f"{module}:pipeline", executor="inline")
-        assert [p.name for p in theirs.pipelines.list()] == ["scoring"]
+        assert [p.name for p in theirs.pipelines.list()] == ["loose", "scoring"]
+
+
+def test_a_run_is_written_only_by_whoever_started_it_and_only_cached_outputs_are_served(
+    ctx: Context,
+    remote: Client,
+    project: Callable[[str], str],
+    grove_live_server: str,
+    grove_factories: Factories,
+    engineer: Person,
+) -> None:
+    run = remote.pipelines.run(f"{project()}:pipeline", executor="inline")
+    other = grove_factories.token(grove_factories.person("otto", role="engineer")).secret
+    api = httpx.Client(
+        base_url=grove_live_server + "/api/v1", headers={"Authorization": f"Bearer {other}"}
+    )
+    mine = grove_factories.token(engineer).secret
+    step = {"steps": [{"step": "size", "status": "cached"}]}
+    with api:
+        assert api.post(f"/pipeline-runs/{run.id}/steps", json=step).status_code == 403
+        ended = httpx.post(
+            f"{grove_live_server}/api/v1/pipeline-runs/{run.id}/steps",
+            json=step,
+            headers={"Authorization": f"Bearer {mine}"},
+        )
+        assert ended.status_code == 409
+        output = run.steps[0].output
+        assert output is not None
+        assert api.get(f"/pipeline-outputs/{output}").status_code == 200
+        stranger = "0" * 64
+        assert api.get(f"/pipeline-outputs/{stranger}").status_code == 404
+        bad = api.put(f"/pipeline-cache/{'1' * 64}", json={"step": "size", "address": stranger})
+        assert bad.status_code == 404
+        assert "upload it first" in bad.json()["detail"] + bad.json().get("hint", "")

@@ -188,11 +188,16 @@ class _ServerBackend:
     outputs read from and saved to the server."""
 
     def __init__(
-        self, client: RemoteClient, pins: dict[DatasetInput, ResolvedInput], cache: dict[str, str]
+        self,
+        client: RemoteClient,
+        p: Pipeline,
+        pins: dict[DatasetInput, ResolvedInput],
+        cache: dict[str, str],
     ) -> None:
         self.client = client
         self.pins = pins
         self.known = dict(cache)
+        self.loose = {n: s.output_type in (Any, object) for n, s in p.by_name.items()}
 
     def resolve(self, ref: DatasetInput) -> ResolvedInput:
         return self.pins[ref]
@@ -208,10 +213,12 @@ class _ServerBackend:
         return data
 
     def cache_save(self, step: str, key: str, data: bytes) -> str:
-        if isinstance(pickle.loads(data), RECORDED):
+        # A step typed loosely (Any, object) may still return what only the server
+        # records: look before caching it (declared types were refused before the run).
+        if self.loose.get(step) and isinstance(value := pickle.loads(data), RECORDED):
             raise InvalidInput(
-                f"step {step!r} returned a {type(pickle.loads(data)).__name__}, which only "
-                "a run on the server records",
+                f"step {step!r} returned a {type(value).__name__}, which only a run on the "
+                "server records",
                 hint="run it on the server's worker: grove.pipelines.request_run(name)",
             )
         address = blake3.blake3(data).hexdigest()
@@ -269,7 +276,7 @@ class RemotePipelines(Pipelines):
         last = {k: Fingerprint(**v) for k, v in found["last"].items()}
         statuses = engine.status(
             p,
-            _ServerBackend(self.client, pins, found["cache"]),
+            _ServerBackend(self.client, p, pins, found["cache"]),
             params=params,
             last=last,
             known_inputs=found["known_inputs"],
@@ -313,7 +320,7 @@ class RemotePipelines(Pipelines):
             )
             run_id = started["run_id"]
             pins = _pins(self.client, started["pins"], project)
-            backend = _ServerBackend(self.client, pins, started["cache"])
+            backend = _ServerBackend(self.client, p, pins, started["cache"])
             log = _StepLog(self.client, run_id)
             try:
                 engine.execute(
