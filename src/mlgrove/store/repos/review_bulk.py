@@ -3,7 +3,8 @@
 The ORM's bulk INSERT builds a parameter set per row through the unit of work, and even
 Core spends more time per row on its parameter machinery than the database spends
 storing it. Here an INSERT is compiled once for the session's dialect and handed to the
-driver's ``executemany`` (same connection, same transaction) with values converted by
+driver's ``executemany`` (``COPY`` on PostgreSQL; same connection, same transaction)
+with values converted by
 the columns' own bind processors (JSON encoding, UTC datetimes), each distinct value
 object converted once: an import repeats a few answers hundreds of thousands of times.
 The new item ids are read back in one query, so verdicts can point at them.
@@ -79,6 +80,15 @@ def _executemany(conn: Connection, table: Table, rows: Sequence[dict[str, Any]])
         return once
 
     getters = [value_of(n) for n in order]
+    if dialect.name == "postgresql":
+        # COPY streams the rows in one command; INSERTs would cost a statement each.
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        columns = ", ".join(dialect.identifier_preparer.quote(n) for n in order)
+        with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({columns}) FROM STDIN") as copy:
+            for r in rows:
+                copy.write_row([get(r) for get in getters])
+        return
     for i in range(0, len(rows), CHUNK):
         chunk = rows[i : i + CHUNK]
         if compiled.positional:
