@@ -73,6 +73,8 @@ class ReviewerRow(Base):
 
 
 class ReviewItemRow(Base):
+    # On PostgreSQL the table keeps 20% of each page free and is vacuumed after 10,000
+    # dead rows (migration 0009): the claim and verdict counters update in place.
     __tablename__ = "review_items"
     __table_args__ = (
         UniqueConstraint("queue_id", "external_id"),
