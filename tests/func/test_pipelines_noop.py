@@ -211,6 +211,38 @@ def test_dataset_inputs_are_pinned_and_recorded_as_a_full_run_pins_them(
     assert _run_count(ctx) == runs
 
 
+def test_status_answers_as_the_full_path_in_every_state(
+    ctx: Context, project: Callable[..., str], tmp_path: Path
+) -> None:
+    rows = pd.DataFrame({"id": range(40), "text": [f"r{i}" for i in range(40)]})
+    table_commit.commit(ctx, "reviews", rows, key=["id"])
+    splits.split(ctx, "reviews", "v1", ratios={"train": 0.75, "test": 0.25})
+    path = project()
+    name = path.split(":")[0]
+
+    def write(code: str) -> None:
+        (tmp_path / f"{name}.py").write_text(code)
+        sys.modules.pop(name, None)
+
+    def same(**params: Any) -> list[tuple[str, bool, list[str]]]:
+        quick = pipeline_noop.cached_status(ctx.settings, path, params=params)
+        assert quick is not None
+        assert quick == pipelines.status(ctx, path, params=params)
+        return [(st.step, st.fresh, st.reasons) for st in quick]
+
+    write(DATASETS)
+    assert same() == [("texts", False, ["never run"]), ("score", False, ["upstream texts stale"])]
+    pipelines.run(ctx, path, executor="inline")
+    assert same() == [("texts", True, []), ("score", True, [])]
+
+    table_commit.commit(ctx, "reviews", rows.assign(text="changed"), key=["id"])
+    splits.split(ctx, "reviews", "v2", ratios={"train": 0.75, "test": 0.25})
+    assert same()[0][2] == ["input reviews/v2:train changed (was reviews/v1:train)"]
+    write(DATASETS.replace("to_pylist()", "to_pylist()[:5]"))
+    assert same()[0][2] == ["code changed", "input reviews/v2:train changed (was reviews/v1:train)"]
+    assert pipeline_noop.cached_status(ctx.settings, "quick") is not None  # by its name
+
+
 def test_anything_more_than_a_no_op_takes_the_full_path_and_writes_nothing(
     ctx: Context, grove_factories: Factories, project: Callable[..., str]
 ) -> None:
@@ -308,6 +340,14 @@ def test_the_command_answers_a_cached_run_without_loading_sqlalchemy(
     assert set(again) == set(first)
     assert again["executor"] == "local"
     assert [s["cache_key"] for s in again["steps"]] == [s["cache_key"] for s in first["steps"]]
+
+    status, how = mlgrove("pipeline", "status", "quick", "--param", "scale=3", "--json")
+    assert how == {"code": 0, "heavy": []}
+    assert [(s["step"], s["fresh"], s["reasons"]) for s in status] == [
+        ("a", True, []),
+        ("b", False, ["params changed: scale"]),
+        ("c", False, ["upstream b stale"]),
+    ]
 
     # A form the quick path does not take (--force) is the full command, as always.
     forced, how = mlgrove("pipeline", "run", "cmdproj:pipeline", "--force", "c", "--json")

@@ -16,6 +16,7 @@ def _no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_plain_forms_are_understood(monkeypatch: pytest.MonkeyPatch) -> None:
     assert parse(["pipeline", "run", "proj.pipe:pipeline"]) == {
+        "command": "run",
         "workspace": None,
         "target": "proj.pipe:pipeline",
         "as_json": False,
@@ -26,6 +27,7 @@ def test_plain_forms_are_understood(monkeypatch: pytest.MonkeyPatch) -> None:
     options = ["--reason=nightly", "--executor", "inline", "-j", "4", "--project", "shop"]
     found = parse(["-w", "/ws", "pipeline", "run", "--json", "digits", *options])
     assert found == {
+        "command": "run",
         "workspace": "/ws",
         "target": "digits",
         "as_json": True,
@@ -36,6 +38,7 @@ def test_plain_forms_are_understood(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MLGROVE_PROJECT", "lab")
     monkeypatch.setenv("MLGROVE_WORKSPACE", "/env-ws")
     assert parse(["pipeline", "run", "x:p"]) == {
+        "command": "run",
         "workspace": "/env-ws",
         "target": "x:p",
         "as_json": False,
@@ -44,12 +47,22 @@ def test_plain_forms_are_understood(monkeypatch: pytest.MonkeyPatch) -> None:
         "project": "lab",
     }
     assert parse(["--workspace=/w", "pipeline", "run", "x:p", "-p", "shop"]) is not None
+    status = ["pipeline", "status", "digits", "--param", "epochs=3", "--param=lr=0.1", "--json"]
+    assert parse(status) == {
+        "command": "status",
+        "workspace": "/env-ws",
+        "target": "digits",
+        "as_json": True,
+        "project": "lab",
+        "params": ["epochs=3", "lr=0.1"],
+    }
 
 
 @pytest.mark.parametrize(
     "argv",
     [
-        ["pipeline", "status", "x:p"],
+        ["pipeline", "show", "x:p"],
+        ["pipeline", "status", "x:p", "--reason", "why"],
         ["pipeline", "run"],
         ["pipeline", "run", "x:p", "y:q"],
         ["pipeline", "run", "x:p", "--force", "train"],

@@ -102,9 +102,10 @@ def __getattr__(name: str) -> typer.Typer:
 
 
 def _quick(args: list[str]) -> int | None:
-    """A fully cached `pipeline run`, answered before Typer, SQLAlchemy and the SDK load
-    (see cli/pipeline_fast.py); ``None`` when the command must run in full."""
-    if "pipeline" not in args or "run" not in args:
+    """A fully cached `pipeline run` or a `pipeline status`, answered before Typer,
+    SQLAlchemy and the SDK load (see cli/pipeline_fast.py); ``None`` when the command
+    must run in full."""
+    if "pipeline" not in args:
         return None
     from mlgrove.cli.pipeline_fast import try_run
 

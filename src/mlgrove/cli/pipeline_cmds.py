@@ -7,7 +7,6 @@ path, as ``python -m`` does, so ``myproj.pipeline:train`` is found from the proj
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Iterator
@@ -18,7 +17,16 @@ import typer
 from rich.table import Table
 
 from mlgrove.cli.common import err, out, state, workspace
-from mlgrove.cli.pipeline_fast import run_json, run_summary, steps_table
+from mlgrove.cli.pipeline_fast import (
+    emit,
+    params_of,
+    run_json,
+    run_summary,
+    status_json,
+    status_summary,
+    status_table,
+    steps_table,
+)
 from mlgrove.errors import InvalidInput, NotFound, StepFailed
 
 pipeline_app = typer.Typer(
@@ -58,19 +66,6 @@ def _ctx(ctx: typer.Context) -> Iterator[Any]:
         yield runtime.as_actor(actor)
 
 
-def _params(items: list[str] | None) -> dict[str, Any]:
-    found: dict[str, Any] = {}
-    for item in items or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise InvalidInput(f"--param {item!r} is not KEY=VALUE")
-        try:
-            found[key] = json.loads(value)
-        except ValueError:
-            found[key] = value
-    return found
-
-
 def _target(c: Any, path: str, project: str | None) -> tuple[str, str | None]:
     """``module:attr``, or the name of a registered pipeline (its recorded path and
     project), so `mlgrove pipeline status digits` works where it was registered."""
@@ -86,10 +81,6 @@ def _target(c: Any, path: str, project: str | None) -> tuple[str, str | None]:
             hint="write module.path:attribute, or `mlgrove pipeline list` for the names",
         ) from None
     return info.path, project or info.project
-
-
-def _emit(payload: Any) -> None:
-    sys.stdout.write(json.dumps(payload, default=str, ensure_ascii=False) + "\n")
 
 
 @pipeline_app.command("run")
@@ -126,7 +117,7 @@ def run_cmd(
             c,
             target,
             project=where,
-            params=_params(param),
+            params=params_of(param),
             force=force or [],
             executor=executor,
             jobs=jobs or None,
@@ -134,7 +125,7 @@ def run_cmd(
             reason=reason,
         )
     if as_json:
-        _emit(run_json(r))
+        emit(run_json(r))
     else:
         out.print(steps_table(r))
         out.print(run_summary(r))
@@ -167,18 +158,12 @@ def status_cmd(
 
     with _ctx(ctx) as c:
         target, where = _target(c, path, project)
-        found = pipelines.status(c, target, project=where, params=_params(param))
+        found = pipelines.status(c, target, project=where, params=params_of(param))
     if as_json:
-        _emit(
-            [{"step": s.step, "fresh": s.fresh, "reasons": s.reasons, "key": s.key} for s in found]
-        )
+        emit(status_json(found))
         return
-    table = Table("step", "state", "why")
-    for s in found:
-        table.add_row(s.step, "fresh" if s.fresh else "stale", "; ".join(s.reasons))
-    out.print(table)
-    stale = sum(not s.fresh for s in found)
-    out.print("everything is fresh" if not stale else f"{stale} of {len(found)} steps are stale")
+    out.print(status_table(found))
+    out.print(status_summary(found))
 
 
 @pipeline_app.command("register")
@@ -206,7 +191,7 @@ def list_cmd(ctx: typer.Context, as_json: bool = JsonOpt) -> None:
     with _ctx(ctx) as c:
         found = pipelines.list_pipelines(c)
     if as_json:
-        _emit(
+        emit(
             [
                 {
                     "name": p.name,
@@ -250,7 +235,7 @@ def show_cmd(
         runs = pipelines.list_runs(c, name, limit=10)
         decided = pipelines.decisions(c, name, limit=10)
     if as_json:
-        _emit(
+        emit(
             {
                 "name": info.name,
                 "project": info.project,

@@ -1,13 +1,15 @@
-"""`mlgrove pipeline run` when nothing needs to run, before Typer and SQLAlchemy load.
+"""`mlgrove pipeline run` when nothing needs to run, and `mlgrove pipeline status`,
+before Typer and SQLAlchemy load.
 
 A fully cached re-run is the common case of the command and its whole useful work takes
 a few tens of milliseconds; the CLI framework, the ORM and the SDK would take ten times
 that to import. :func:`try_run` is called by ``cli/main.py`` first: it understands only
-the plain forms of the command (``mlgrove [-w DIR] pipeline run TARGET [--json]
-[--reason R] [--executor local|inline] [--jobs N] [--project P]``) and hands the run to
-:func:`mlgrove.services.pipeline_noop.cached_run`. Anything else (another option, a
-server URL, another user, a step to run, any error) returns ``None`` and the normal
-command runs, reporting as always. The output is the normal command's, to the byte.
+the plain forms of the commands (``mlgrove [-w DIR] pipeline run TARGET [--json]
+[--reason R] [--executor local|inline] [--jobs N] [--project P]`` and ``pipeline status
+TARGET [--json] [--param K=V] [--project P]``) and hands them to
+:mod:`mlgrove.services.pipeline_noop`. Anything else (another option, a server URL,
+another user, a step to run, any error) returns ``None`` and the normal command runs,
+reporting as always. The output is the normal command's, to the byte.
 """
 
 from __future__ import annotations
@@ -17,17 +19,34 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
-from mlgrove.errors import GroveError
+from mlgrove.errors import GroveError, InvalidInput
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from rich.table import Table
 
-    from mlgrove.domain.pipelines import PipelineRunInfo
+    from mlgrove.domain.pipelines import PipelineRunInfo, StepStatusInfo
 
-__all__ = ["parse", "run_json", "run_summary", "steps_table", "try_run"]
+__all__ = [
+    "emit",
+    "params_of",
+    "parse",
+    "run_json",
+    "run_summary",
+    "status_json",
+    "status_summary",
+    "status_table",
+    "steps_table",
+    "try_run",
+]
 
 _GLOBAL_VALUED = {"--workspace", "-w"}
-_RUN_VALUED = {"--reason", "--executor", "--jobs", "-j", "--project", "-p"}
+# The options each quick command understands (and that take a value); any other option
+# sends the command line to the full command.
+_VALUED = {
+    "run": {"--reason", "--executor", "--jobs", "-j", "--project", "-p"},
+    "status": {"--project", "-p", "--param"},
+}
 
 
 def _env(name: str) -> str | None:
@@ -35,7 +54,8 @@ def _env(name: str) -> str | None:
 
 
 def parse(argv: list[str]) -> dict[str, Any] | None:
-    """The options of a plain ``pipeline run`` command line, or ``None``."""
+    """The options of a plain ``pipeline run`` or ``pipeline status`` command line, or
+    ``None``."""
     found: dict[str, Any] = {"workspace": _env("MLGROVE_WORKSPACE")}
     rest = list(argv)
     while rest and (rest[0] in _GLOBAL_VALUED or rest[0].startswith("--workspace=")):
@@ -46,10 +66,12 @@ def parse(argv: list[str]) -> dict[str, Any] | None:
             found["workspace"] = rest.pop(0)
         else:
             return None
-    if rest[:2] != ["pipeline", "run"]:
+    if len(rest) < 2 or rest[0] != "pipeline" or rest[1] not in _VALUED:
         return None
+    command, valued = rest[1], _VALUED[rest[1]]
     rest = rest[2:]
     options: dict[str, str] = {}
+    params: list[str] = []
     targets: list[str] = []
     as_json = False
     while rest:
@@ -57,14 +79,17 @@ def parse(argv: list[str]) -> dict[str, Any] | None:
         name, eq, value = arg.partition("=") if arg.startswith("--") else (arg, "", "")
         if arg == "--json":
             as_json = True
-        elif name in _RUN_VALUED:
+        elif name in valued:
             if not eq:
                 if not rest:
                     return None
                 value = rest.pop(0)
-            options[name.lstrip("-")[:1]] = value
+            if name == "--param":
+                params.append(value)
+            else:
+                options[name.lstrip("-")[:1]] = value
         elif arg.startswith("-"):
-            return None  # --force, --param, --retries, --help, ...: the full command
+            return None  # --force, --retries, --help, ...: the full command
         else:
             targets.append(arg)
     if len(targets) != 1:
@@ -76,32 +101,44 @@ def parse(argv: list[str]) -> dict[str, Any] | None:
         except ValueError:
             return None  # Click reports it
     found.update(
+        command=command,
         target=targets[0],
         as_json=as_json,
-        reason=options.get("r", ""),
-        executor=options.get("e", "local"),
         project=options.get("p", _env("MLGROVE_PROJECT")),
     )
+    if command == "run":
+        found.update(reason=options.get("r", ""), executor=options.get("e", "local"))
+    else:
+        found.update(params=params)
     return found
 
 
 def try_run(argv: list[str]) -> int | None:
-    """Run a plain ``pipeline run`` that finds every step cached; the exit code, or
-    ``None`` when the full command must run instead (nothing was written then)."""
+    """Answer a plain ``pipeline run`` that finds every step cached, or a plain
+    ``pipeline status``; the exit code, or ``None`` when the full command must run
+    instead (nothing was written then)."""
     if _env("MLGROVE_URL") or _env("MLGROVE_USER"):
         return None
     opts = parse(argv)
     if opts is None:
         return None
     try:
-        from mlgrove.services.pipeline_noop import cached_run
+        from mlgrove.services import pipeline_noop
         from mlgrove.workspace import find_workspace
 
         settings = find_workspace(opts["workspace"]).settings()
         # As the full command: the current folder first on the path, as `python -m` does.
         if os.getcwd() not in sys.path:
             sys.path.insert(0, os.getcwd())
-        r = cached_run(
+        if opts["command"] == "status":
+            found = pipeline_noop.cached_status(
+                settings, opts["target"], project=opts["project"], params=params_of(opts["params"])
+            )
+            if found is None:
+                return None
+            _print_status(found, as_json=opts["as_json"])
+            return 0
+        r = pipeline_noop.cached_run(
             settings,
             opts["target"],
             project=opts["project"],
@@ -117,14 +154,19 @@ def try_run(argv: list[str]) -> int | None:
     if r is None:
         return None
     if opts["as_json"]:
-        sys.stdout.write(json.dumps(run_json(r), default=str, ensure_ascii=False) + "\n")
+        emit(run_json(r))
     else:
-        from rich.console import Console
-
-        out = Console(highlight=False, soft_wrap=True, markup=False)
-        out.print(steps_table(r))
-        out.print(run_summary(r))
+        console().print(steps_table(r))
+        console().print(run_summary(r))
     return 0
+
+
+def _print_status(found: list[StepStatusInfo], *, as_json: bool) -> None:
+    if as_json:
+        emit(status_json(found))
+    else:
+        console().print(status_table(found))
+        console().print(status_summary(found))
 
 
 # -- output, shared with cli/pipeline_cmds.py ------------------------------------------
@@ -186,3 +228,45 @@ def run_summary(r: PipelineRunInfo) -> str:
         f"run {r.id} of {r.pipeline}: {r.status}{took} "
         f"({r.steps_cached} of {r.steps_total} steps cached)"
     )
+
+
+def emit(payload: Any) -> None:
+    sys.stdout.write(json.dumps(payload, default=str, ensure_ascii=False) + "\n")
+
+
+def console() -> Console:
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=True, markup=False)
+
+
+def params_of(items: list[str] | None) -> dict[str, Any]:
+    """``--param KEY=VALUE`` options (VALUE read as JSON when it parses)."""
+    found: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InvalidInput(f"--param {item!r} is not KEY=VALUE")
+        try:
+            found[key] = json.loads(value)
+        except ValueError:
+            found[key] = value
+    return found
+
+
+def status_json(found: list[StepStatusInfo]) -> list[dict[str, Any]]:
+    return [{"step": s.step, "fresh": s.fresh, "reasons": s.reasons, "key": s.key} for s in found]
+
+
+def status_table(found: list[StepStatusInfo]) -> Table:
+    from rich.table import Table
+
+    table = Table("step", "state", "why")
+    for s in found:
+        table.add_row(s.step, "fresh" if s.fresh else "stale", "; ".join(s.reasons))
+    return table
+
+
+def status_summary(found: list[StepStatusInfo]) -> str:
+    stale = sum(not s.fresh for s in found)
+    return "everything is fresh" if not stale else f"{stale} of {len(found)} steps are stale"

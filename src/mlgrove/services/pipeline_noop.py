@@ -20,18 +20,18 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from mlgrove.config import Settings
 from mlgrove.domain.authz import Action, allowed
 from mlgrove.domain.clock import utcnow
 from mlgrove.domain.people import LOCAL_ADMIN, Person
-from mlgrove.domain.pipelines import PipelineRunInfo, StepRunInfo
+from mlgrove.domain.pipelines import PipelineRunInfo, StepRunInfo, StepStatusInfo
 from mlgrove.pipelines import engine
 from mlgrove.pipelines.engine import ResolvedInput, StepResult
 from mlgrove.pipelines.executors.base import Executor, Outcome, Task
-from mlgrove.pipelines.fingerprint import code_hash, env_hash
+from mlgrove.pipelines.fingerprint import Fingerprint, code_hash, env_hash
 from mlgrove.pipelines.graph import Pipeline, load
 from mlgrove.pipelines.step import DatasetInput
 from mlgrove.services.pipeline_plain import (
@@ -49,7 +49,7 @@ from mlgrove.services.pipeline_plain import (
 from mlgrove.store.repos import pipeline_noop as repo
 from mlgrove.store.schema import HEAD
 
-__all__ = ["QUICK_EXECUTORS", "cached_run"]
+__all__ = ["QUICK_EXECUTORS", "cached_run", "cached_status"]
 
 #: Executors whose fully cached run is the same: neither starts anything before a step
 #: has to run. (A Dask run connects to its scheduler first: it takes the full path.)
@@ -65,16 +65,26 @@ class _QuickBackend:
     the cache entries read in one query, and nothing else: needing a step's output (to
     run a step below it) or running anything means the run is no no-op."""
 
-    def __init__(self, db: repo.QuickDB, project_id: int) -> None:
+    def __init__(self, db: repo.QuickDB, project: int | str | None) -> None:
         self.db = db
-        self.project_id = project_id
+        # A project's id, or its name (or None: the only one) to look up when an input
+        # needs it, as the full path's backend does.
+        self.project = project
         self.known: dict[str, str] = {}
+
+    def _project_id(self) -> int:
+        if not isinstance(self.project, int):
+            found = repo.project_ids(self.db, self.project)
+            if len(found) != 1:
+                raise _NotNoop("which project")  # the full path says what is wrong
+            self.project = found[0]
+        return self.project
 
     def prefetch(self, steps: Iterable[str]) -> None:
         self.known = repo.cache_addresses(self.db, list(steps))
 
     def resolve(self, ref: DatasetInput) -> ResolvedInput:
-        found = repo.dataset_version(self.db, self.project_id, ref.dataset, ref.version)
+        found = repo.dataset_version(self.db, self._project_id(), ref.dataset, ref.version)
         if found is None:
             raise _NotNoop(f"dataset input {ref.label}")  # the full path says why
         version_id, number, address = found
@@ -199,7 +209,7 @@ def _cached_run(
     record = _record_unchanged(db, p, project)
     if any(pid is not None and not process_alive(pid) for _, pid in repo.running_runs(db, host)):
         raise _NotNoop("a dead run to reap")
-    backend = _QuickBackend(db, record["project_id"])
+    backend = _QuickBackend(db, int(record["project_id"]))
     pins = engine.resolve_inputs(p, backend)
     results: list[StepResult] = []
     engine.execute(p, backend, _Refuse(executor), resolved=pins, on_event=results.append)
@@ -294,3 +304,42 @@ def _cached_run(
             for r in rows
         ],
     )
+
+
+def cached_status(
+    settings: Settings,
+    target: str,
+    *,
+    project: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    actor: Person = LOCAL_ADMIN,
+) -> list[StepStatusInfo] | None:
+    """Each step fresh or stale, and why, as :func:`~mlgrove.services.pipelines.status`
+    says it; read only. ``None`` if this cannot be answered here."""
+    if not allowed(actor, Action.VIEW_PROJECTS):
+        return None
+    db = repo.connect(settings.database_url)
+    if db is None:
+        return None
+    try:
+        if repo.schema_revision(db) != HEAD:
+            return None
+        p, project = _load(db, target, project)
+        db.begin_read()
+        record = repo.pipeline_record(db, p.name)
+        last, known = {}, {}
+        if record is not None:
+            last = {
+                step: Fingerprint(code=c, inputs=i, params=pa, env=e)
+                for step, (c, i, pa, e) in repo.last_fingerprints(db, record["id"]).items()
+            }
+            known = repo.known_inputs(db, record["id"])
+        found = engine.status(
+            p, _QuickBackend(db, project), params=params, last=last, known_inputs=known
+        )
+        return [StepStatusInfo(st.step, st.fresh, list(st.reasons), st.key) for st in found]
+    except _NotNoop:
+        return None
+    finally:
+        db.rollback()
+        db.close()

@@ -85,6 +85,10 @@ class QuickDB:
         cur.executemany(self._sql(sql), [tuple(r) for r in rows])
         cur.close()
 
+    def begin_read(self) -> None:
+        """One snapshot for the reads that follow (end it with :meth:`rollback`)."""
+        self.execute("BEGIN")
+
     def begin_write(self) -> None:
         # BEGIN IMMEDIATE on SQLite, as store/db.py's writer: the write lock is taken now,
         # so the snapshot read next is the one the writes land on.
@@ -190,6 +194,37 @@ def split_assignment(db: QuickDB, version_id: int) -> tuple[str, dict[str, int]]
         (version_id,),
     )
     return (str(rows[0][0]), dict(db.from_json(rows[0][1]))) if rows else None
+
+
+def last_fingerprints(
+    db: QuickDB, pipeline_id: int
+) -> dict[str, tuple[str, dict[str, str], dict[str, Any], str]]:
+    """Each step's (code, inputs, params, env) from its newest successful or cached run,
+    as ``services.pipelines.last_fingerprints`` reads them."""
+    found: dict[str, tuple[str, dict[str, str], dict[str, Any], str]] = {}
+    rows = db.rows(
+        "SELECT s.step, s.code_hash, s.input_addresses, s.params, s.env_hash"
+        " FROM pipeline_step_runs s JOIN pipeline_runs r ON r.id = s.run_id"
+        " WHERE r.pipeline_id = ? AND s.status IN ('succeeded', 'cached')"
+        " ORDER BY s.id DESC LIMIT 5000",
+        (pipeline_id,),
+    )
+    for step, code, inputs, params, env in rows:
+        if step not in found and code is not None and env is not None:
+            found[step] = (code, dict(db.from_json(inputs)), dict(db.from_json(params)), env)
+    return found
+
+
+def known_inputs(db: QuickDB, pipeline_id: int) -> dict[str, str]:
+    """What each dataset input address was in recent runs (``reviews/v3:train``)."""
+    known: dict[str, str] = {}
+    for (inputs,) in db.rows(
+        "SELECT inputs FROM pipeline_runs WHERE pipeline_id = ? ORDER BY id DESC LIMIT 50",
+        (pipeline_id,),
+    ):
+        for pin in dict(db.from_json(inputs)).values():
+            known.setdefault(str(pin.get("address")), str(pin.get("version")))
+    return known
 
 
 def running_runs(db: QuickDB, host: str) -> list[tuple[int, int | None]]:
