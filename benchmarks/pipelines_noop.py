@@ -11,8 +11,8 @@ step is cached. Then, alternating:
 - ``grove-inner``: the same run timed inside one process (``services.pipelines.run``),
   which is what a worker or notebook pays per run;
 - ``dvc-repro``: ``dvc repro`` in the git+DVC repo (it checks every stage's deps and outs);
-- ``grove-status`` (diagnostic): ``mlgrove pipeline status`` as a fresh process (the
-  full command path: Typer, SQLAlchemy and the ORM models load);
+- ``grove-status`` (diagnostic): ``mlgrove pipeline status`` as a fresh process (read
+  only: the same quick path, explaining each step);
 - ``python-floor`` (diagnostic): ``python -c pass``, the interpreter's own start-up.
 
 Target (BENCHMARKS.md): ≤ 0.5 s and ≥ 10x faster than ``dvc repro``.

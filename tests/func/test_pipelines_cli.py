@@ -136,7 +136,10 @@ def test_a_failing_step_prints_its_traceback_and_one_error_line(
         (["pipeline", "run", "{m}", "--force", "train"], "has no step 'train'"),
         (["pipeline", "run", "{m}", "--executor", "gpu"], "unknown executor 'gpu'"),
         (["pipeline", "show", "nope"], "no pipeline named 'nope'"),
-        (["--url", "http://127.0.0.1:9", "pipeline", "list"], "pipelines run on a local workspace"),
+        (
+            ["--url", "http://127.0.0.1:9", "pipeline", "list"],
+            "the pipeline commands run on a local workspace",
+        ),
     ],
 )
 def test_bad_input_is_one_line_on_stderr(

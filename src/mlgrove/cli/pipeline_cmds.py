@@ -52,9 +52,10 @@ def _ctx(ctx: typer.Context) -> Iterator[Any]:
     st = state(ctx)
     if st.url:
         raise InvalidInput(
-            "pipelines run on a local workspace",
-            hint="on a server, its worker runs them: POST /api/v1/pipelines/NAME/runs "
-            "or the pipeline's web page",
+            "the pipeline commands run on a local workspace",
+            hint="against a server, run it from Python (mlgrove.connect(URL).pipelines.run"
+            "(...): the steps run here, the cache is the server's) or ask its worker: "
+            "POST /api/v1/pipelines/NAME/runs or the pipeline's web page",
         )
     if os.getcwd() not in sys.path:
         sys.path.insert(0, os.getcwd())
