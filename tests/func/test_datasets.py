@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -241,3 +242,23 @@ def test_polars_and_arrow_inputs_hash_like_pandas(ctx: Context) -> None:
     # Same rows, same chunks: the content address does not depend on the library.
     assert v_pandas.address == v_polars.address == v_arrow.address
     assert v_polars.new_bytes == 0
+
+
+def test_a_commit_that_fails_midway_leaves_no_objects(ctx: Context) -> None:
+    """Chunks stored before the failure are discarded with it: no object, no temp file."""
+    from mlgrove.tabular.readers import Source
+
+    table_commit.commit(ctx, "t", tickets(10), key=["id"])
+    before = set(ctx.objects.iter_addresses())
+    rows = pa.Table.from_pandas(tickets(200_000), preserve_index=False)
+
+    def failing() -> Iterator[pa.RecordBatch]:
+        yield from rows.slice(0, 150_000).to_batches(max_chunksize=10_000)
+        raise OSError("the disk holding the input went away")
+
+    with pytest.raises(OSError, match="went away"):
+        table_commit.commit(ctx, "t", Source("t.parquet", failing(), rows.schema))
+    assert set(ctx.objects.iter_addresses()) == before
+    tmp = Path(ctx.objects.url) / "tmp"
+    assert not tmp.exists() or list(tmp.iterdir()) == []
+    assert ds.show(ctx, "t", "latest").number == 1
