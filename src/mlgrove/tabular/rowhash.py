@@ -34,28 +34,32 @@ def splitmix64(x: np.ndarray) -> np.ndarray:
         return z ^ (z >> np.uint64(31))
 
 
+def _no_nulls(arr: pa.Array, fill: object) -> pa.Array:
+    """``arr`` with nulls replaced by ``fill``; the array itself when it has none (most
+    columns): fill_null would copy it, and making the scalar costs more than the check."""
+    return pc.fill_null(arr, fill) if arr.null_count else arr
+
+
 def _fixed_width(arr: pa.Array) -> np.ndarray:
     t = arr.type
     if pa.types.is_floating(t):
         values = (
-            pc.fill_null(arr.cast(pa.float64()), 0.0)
-            .to_numpy(zero_copy_only=False)
-            .astype(np.float64)
+            _no_nulls(arr.cast(pa.float64()), 0.0).to_numpy(zero_copy_only=False).astype(np.float64)
         )
         values = np.where(values == 0.0, 0.0, values)  # -0.0 and 0.0 are the same value
         values = np.where(np.isnan(values), np.nan, values)  # one NaN bit pattern
         bits = values.view(np.uint64)
     elif pa.types.is_boolean(t):
-        bits = pc.fill_null(arr, False).to_numpy(zero_copy_only=False).astype(np.uint64)
+        bits = _no_nulls(arr, False).to_numpy(zero_copy_only=False).astype(np.uint64)
     else:
         if pa.types.is_temporal(t):
             # Dates, times, timestamps and durations are integers underneath.
             arr = arr.view(pa.int32() if t.bit_width == 32 else pa.int64())
         if pa.types.is_unsigned_integer(arr.type):
-            ints = pc.fill_null(arr.cast(pa.uint64()), 0).to_numpy(zero_copy_only=False)
+            ints = _no_nulls(arr.cast(pa.uint64()), 0).to_numpy(zero_copy_only=False)
             bits = ints.astype(np.uint64)
         else:
-            ints = pc.fill_null(arr.cast(pa.int64()), 0).to_numpy(zero_copy_only=False)
+            ints = _no_nulls(arr.cast(pa.int64()), 0).to_numpy(zero_copy_only=False)
             bits = ints.astype(np.int64).view(np.uint64)
     return splitmix64(bits)
 
@@ -70,13 +74,13 @@ def _strings(arr: pa.Array) -> np.ndarray:
     # since building the dictionary would cost more than it saves (measured ~2x).
     probe = arr.slice(0, 2048)
     if pc.count_distinct(probe).as_py() > len(probe) // 2:
-        values = pc.fill_null(arr, "").to_numpy(zero_copy_only=False).astype(object)
+        values = _no_nulls(arr, "").to_numpy(zero_copy_only=False).astype(object)
         direct: np.ndarray = pd.util.hash_array(values, categorize=False).astype(np.uint64)
         return direct
     encoded = arr.dictionary_encode()
     uniques = encoded.dictionary.to_numpy(zero_copy_only=False)
     per_unique = pd.util.hash_array(uniques.astype(object), categorize=False)
-    indices = pc.fill_null(encoded.indices, 0).to_numpy(zero_copy_only=False)
+    indices = _no_nulls(encoded.indices, 0).to_numpy(zero_copy_only=False)
     if len(per_unique) == 0:  # every value is null
         return np.zeros(len(arr), np.uint64)
     result: np.ndarray = per_unique[indices].astype(np.uint64)
