@@ -143,9 +143,9 @@ def cached_run(
     try:
         return _cached_run(db, target, project, reason, executor, actor)
     except _NotNoop:
-        db.rollback()
         return None
     finally:
+        db.rollback()  # whatever stopped it, nothing half-written stays (after COMMIT: no-op)
         db.close()
 
 
