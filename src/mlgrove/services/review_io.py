@@ -77,6 +77,12 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _obj(value: Any) -> bool:
+    """A JSON object: a dict (what the parser makes) checked first, without the slower
+    abstract-class test that any other mapping needs."""
+    return type(value) is dict or isinstance(value, Mapping)
+
+
 def _where(index: int, task: Mapping[str, Any], field_path: str) -> str:
     ident = task.get("id") if isinstance(task, Mapping) else None
     return f"task {index}" + (f" (id {ident})" if ident is not None else "") + f": {field_path}"
@@ -94,7 +100,7 @@ def _answer(
     choice: str | None = None
     for j, region in enumerate(results):
         where = f"{path}.result[{j}]"
-        if not isinstance(region, Mapping) or not isinstance(region.get("value"), Mapping):
+        if not _obj(region) or not _obj(region.get("value")):
             raise InvalidInput(f"{_where(index, task, where)} needs a type and a value object")
         kind, value = region.get("type"), region["value"]
         if kind == "choices":
@@ -141,7 +147,9 @@ def _answer(
 
 
 def _annotator(value: Any) -> str:
-    if isinstance(value, Mapping):
+    if type(value) is int:
+        return f"label-studio:{value}"
+    if _obj(value):
         for key in ("email", "username", "id"):
             if value.get(key) not in (None, ""):
                 return str(value[key])
@@ -154,24 +162,24 @@ def _annotator(value: Any) -> str:
 
 def parse_label_studio(tasks: Any) -> tuple[list[_Task], set[str]]:
     """Every task checked; the task types its results speak of."""
-    if isinstance(tasks, Mapping):
+    if _obj(tasks):
         tasks = [tasks]
     if not isinstance(tasks, list):
         raise InvalidInput("a Label Studio export is a JSON list of tasks")
     parsed: list[_Task] = []
     kinds: set[str] = set()
     for i, task in enumerate(tasks):
-        if not isinstance(task, Mapping):
+        if not _obj(task):
             raise InvalidInput(f"task {i}: must be an object with data")
         data = task.get("data")
-        if not isinstance(data, Mapping) or not data:
+        if not _obj(data) or not data:
             raise InvalidInput(f"{_where(i, task, 'data')} is missing or empty")
         prediction = None
         preds = task.get("predictions") or []
         if not isinstance(preds, list):
             raise InvalidInput(f"{_where(i, task, 'predictions')} must be a list")
         for j, pred in enumerate(preds[:1]):  # the first prediction is the one reviewed
-            if not isinstance(pred, Mapping):
+            if not _obj(pred):
                 raise InvalidInput(f"{_where(i, task, f'predictions[{j}]')} must be an object")
             found = _answer(pred.get("result"), i, task, f"predictions[{j}]")
             score = pred.get("score")
@@ -191,7 +199,7 @@ def parse_label_studio(tasks: Any) -> tuple[list[_Task], set[str]]:
         if not isinstance(anns, list):
             raise InvalidInput(f"{_where(i, task, 'annotations')} must be a list")
         for j, ann in enumerate(anns):
-            if not isinstance(ann, Mapping):
+            if not _obj(ann):
                 raise InvalidInput(f"{_where(i, task, f'annotations[{j}]')} must be an object")
             if ann.get("was_cancelled"):
                 continue

@@ -12,7 +12,7 @@ The new item ids are read back in one query, so verdicts can point at them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, insert, select, update
@@ -60,41 +60,50 @@ def _executemany(conn: Connection, table: Table, rows: Sequence[dict[str, Any]])
     compiled = stmt.compile(dialect=dialect)
     order = list(compiled.positiontup or names) if compiled.positional else names
 
-    def value_of(name: str) -> Callable[[dict[str, Any]], Any]:
-        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-        if name in constants:
-            fixed = constants[name] if process is None else process(constants[name])
-            return lambda row: fixed
+    processors = {n: table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in order}
+    fixed = {
+        n: v if (process := processors[n]) is None else process(v)
+        for n, v in constants.items()
+    }
+
+    def column(chunk: Sequence[dict[str, Any]], name: str) -> list[Any]:
+        """One column of a chunk, as the driver takes it (built column by column: a list
+        comprehension per column costs less than a function call per cell)."""
+        if name in fixed:
+            return [fixed[name]] * len(chunk)
+        values = [r[name] for r in chunk]
+        process = processors[name]
         if process is None:
-            return lambda row: row[name]
-        seen: dict[int, Any] = {}
-
-        def once(row: dict[str, Any]) -> Any:
-            # Keyed by identity: the caller's rows keep every value alive meanwhile.
-            value = row[name]
+            return values
+        # Each distinct value object converted once, keyed by identity: the caller's
+        # rows keep every value alive meanwhile.
+        seen = converted.setdefault(name, {})
+        out = []
+        for value in values:
             key = id(value)
-            if key not in seen:
-                seen[key] = process(value)
-            return seen[key]
+            done = seen.get(key, seen)
+            if done is seen:
+                done = seen[key] = process(value)
+            out.append(done)
+        return out
 
-        return once
-
-    getters = [value_of(n) for n in order]
+    converted: dict[str, dict[int, Any]] = {}
     if dialect.name == "postgresql":
         # COPY streams the rows in one command; INSERTs would cost a statement each.
         raw = conn.connection.driver_connection
         assert raw is not None
         columns = ", ".join(dialect.identifier_preparer.quote(n) for n in order)
         with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({columns}) FROM STDIN") as copy:
-            for r in rows:
-                copy.write_row([get(r) for get in getters])
+            for i in range(0, len(rows), CHUNK):
+                chunk = rows[i : i + CHUNK]
+                for row in zip(*(column(chunk, n) for n in order), strict=True):
+                    copy.write_row(row)
         return
     for i in range(0, len(rows), CHUNK):
         chunk = rows[i : i + CHUNK]
-        if compiled.positional:
-            params: list[Any] = [tuple([get(r) for get in getters]) for r in chunk]
-        else:
-            params = [{n: get(r) for n, get in zip(order, getters, strict=True)} for r in chunk]
+        params: list[Any] = list(zip(*(column(chunk, n) for n in order), strict=True))
+        if not compiled.positional:
+            params = [dict(zip(order, row, strict=True)) for row in params]
         conn.exec_driver_sql(compiled.string, params)
 
 
