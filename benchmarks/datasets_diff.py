@@ -79,6 +79,8 @@ TARGET_SECONDS = 5.0
 MEASURED_SOURCES = [
     "src/mlgrove/services/table_diff.py",
     "src/mlgrove/tabular/diff.py",
+    "src/mlgrove/tabular/keymatch.py",
+    "src/mlgrove/tabular/chunks.py",
     "src/mlgrove/tabular/sidecar.py",
     "src/mlgrove/cli/data_cmds.py",
 ]
@@ -310,7 +312,12 @@ def run(scale: str, reps: int, skip_peers: bool = False) -> dict:
     )
     _prepare_grove(pair, work / "grove-pristine", appended)
     _prepare_grove(cap, work / "grove-pristine-capped")
-    inputs = [pair.old.path, pair.new.path, cap.old.path, cap.new.path, *cap_csv]
+    # Grove's input is its store (the peers' are the Parquet files): warm it too, or a
+    # peer that used most of the RAM leaves Grove reading its objects from disk.
+    stores = [work / "grove-pristine" / ".mlgrove" / "objects"]
+    stores.append(work / "grove-pristine-capped" / ".mlgrove" / "objects")
+    objects = sorted(p for store in stores for p in store.rglob("*") if p.is_file())
+    inputs = [pair.old.path, pair.new.path, cap.old.path, cap.new.path, *cap_csv, *objects]
     warm = lambda: warm_read(inputs)  # noqa: E731
     warm()
 
