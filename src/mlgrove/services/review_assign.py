@@ -87,18 +87,19 @@ def next_item(ctx: Context, queue: str, *, project: str | None = None) -> Assign
         found = rows[0]
         expires = now + timedelta(seconds=found.q_lease_seconds)
         held = None
-        expired = []
+        expired = set()
         for row in rows:
-            if row.lease_id is None:
-                continue
-            if row.lease_expires <= now:
-                expired.append(row.lease_id)
-            elif held is None and row.lease_reviewer == found.me:
-                held = row
+            if row.expired_id is not None:
+                expired.add(row.expired_id)
+            if row.lease_id is not None:
+                if row.lease_expires <= now:
+                    expired.add(row.lease_id)
+                elif held is None:
+                    held = row
         if held is not None:
             # A page reload keeps your place (and the lease its full time).
             claims.extend_lease(conn, held.lease_id, expires)
-        claims.give_back(conn, expired)
+        claims.give_back(conn, sorted(expired))
         if held is not None:
             return _assignment(held, expires, found)
         item = claims.claim(conn, found.q_id, found.me, expires)
