@@ -333,14 +333,19 @@ def _plan(
       runs for ``tags.team = "vision" and metrics.loss < 0.2``), several times slower.
     - ``FILTER_FIRST``: some clause keeps few runs, so find them and sort those. Left
       alone, SQLite may walk the sort index and probe all 100k runs for none.
-    - None: no filter, or the sort is on the field a clause already joined.
+    - None: no filter, or the sort is on a field a clause already joined (and no param
+      or tag value in the filter is rare): the sort walks that clause's range.
     """
     f = order.field
     if not flt.clauses or f.kind == "attribute":
         return None
+    sorted_on_a_clause = (f.kind, f.key) in joined
     for clause in flt.clauses:
         if clause.field.kind in ("param", "tag") and clause.op == "=":
             few = _rare(s, clause.field, str(clause.value), project_id)  # counted already
+        elif sorted_on_a_clause:
+            # The sort walks that clause's own range of its index: not worth a count.
+            continue
         else:
             one, _ = _filtered(
                 s,
@@ -352,7 +357,7 @@ def _plan(
             few = int(s.scalar(select(func.count()).select_from(some)) or 0) < RARE_RUNS
         if few:
             return FILTER_FIRST
-    return None if (f.kind, f.key) in joined else WALK
+    return None if sorted_on_a_clause else WALK
 
 
 def _sort_entries(t: Any, f: Field, project_id: int) -> ColumnElement[bool]:
