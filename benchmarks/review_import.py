@@ -41,6 +41,7 @@ import shutil
 import signal
 import socket
 import sqlite3
+import statistics
 import subprocess
 import sys
 import time
@@ -289,10 +290,26 @@ def ls_next_latencies(url: str, project: int, calls: int = NEXT_CALLS) -> list[f
     return seconds
 
 
-def ls_worker(url: str, project: int, source: Path) -> None:
-    """Upload the file to the import API as a user's script would; print the timing."""
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a running process (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children_cpu() -> float:
+    """User + system CPU time of this process's finished children, so far."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return float(usage.ru_utime + usage.ru_stime)
+
+
+def ls_worker(url: str, project: int, source: Path, server_pid: int) -> None:
+    """Upload the file to the import API as a user's script would; print the timing and
+    the CPU time the server spent meanwhile (less swayed by a busy machine than wall)."""
     import httpx
 
+    cpu_before = _cpu_seconds(server_pid)
     started = time.perf_counter()
     with source.open("rb") as fh:
         response = httpx.post(
@@ -310,6 +327,7 @@ def ls_worker(url: str, project: int, source: Path) -> None:
         json.dumps(
             {
                 "seconds": seconds,
+                "server_cpu_s": round(_cpu_seconds(server_pid) - cpu_before, 2),
                 "import_call_s": answered,
                 "task_count": body.get("task_count"),
                 "tasks": facts.get("task_number"),
@@ -379,6 +397,7 @@ def run(scale: str, reps: int, skip_peers: bool = False) -> dict[str, Any]:
                 ls_state["server"].url,
                 str(ls_state["project"]),
                 str(ls_source),
+                str(ls_state["server"].proc.pid),
             ],
             setup=ls_setup,
             verify=ls_verify,
@@ -394,13 +413,20 @@ def run(scale: str, reps: int, skip_peers: bool = False) -> dict[str, Any]:
             unavailable=peer.reason,
         )
 
-    def setup(rep: int) -> None:
-        import subprocess
+    children_cpu: list[float] = []  # [CPU of reaped children when the set-up ended]
+    cli_cpu: list[float] = []
 
+    def setup(rep: int) -> None:
         remove_tree(workspace)
         subprocess.run(
             [python, "-m", "mlgrove.cli", "init", str(workspace)], check=True, capture_output=True
         )
+        children_cpu[:] = [_children_cpu()]
+
+    def cli_verify(rep: int, inner: dict[str, Any] | None) -> str | None:
+        # The only child reaped between the set-up and here is the timed command.
+        cli_cpu.append(round(_children_cpu() - children_cpu[0], 2))
+        return verify(rep, inner)
 
     def verify(rep: int, inner: dict[str, Any] | None) -> str | None:
         if inner is None:
@@ -435,7 +461,7 @@ def run(scale: str, reps: int, skip_peers: bool = False) -> dict[str, Any]:
                 "--json",
             ],
             setup=setup,
-            verify=verify,
+            verify=cli_verify,
             cleanup=lambda rep: remove_tree(workspace),
             cwd=ROOT,
         ),
@@ -473,6 +499,27 @@ def run(scale: str, reps: int, skip_peers: bool = False) -> dict[str, Any]:
     )
     print_table(measured, ratios)
     next_summary = _next_summary(next_latencies)
+    cpu: dict[str, Any] = {
+        "what": "CPU seconds (user + system) per rep: the whole grove-cli process, the "
+        "import inside grove-inner, and the Label Studio server process during its import "
+        "call and count check; less swayed than wall time by other work on the machine",
+        "grove-cli": cli_cpu,
+        "grove-inner": [i.get("cpu_s") for i in measured["grove-inner"].inner],
+        "label-studio-server": [i.get("server_cpu_s") for i in measured["label-studio"].inner],
+    }
+    medians = {
+        k: statistics.median(v)
+        for k, v in cpu.items()
+        if isinstance(v, list) and v and None not in v
+    }
+    cpu["median"] = medians
+    if "label-studio-server" in medians and medians.get("grove-cli"):
+        cpu["ratio_label_studio_server_per_grove_cli"] = round(
+            medians["label-studio-server"] / medians["grove-cli"], 2
+        )
+        print(
+            f"  CPU (medians): {medians}; ratio {cpu['ratio_label_studio_server_per_grove_cli']}x"
+        )
     if next_summary is not None:
         print(
             f"  Label Studio next task ({next_summary['calls']} calls): "
@@ -487,6 +534,7 @@ def run(scale: str, reps: int, skip_peers: bool = False) -> dict[str, Any]:
         "contenders": {name: m.summary() for name, m in measured.items()},
         "ratios": ratios,
         "label_studio_next_task": next_summary,
+        "cpu_s": cpu,
         "peer": {
             "name": "label-studio",
             "requirements": LS_REQUIREMENTS,
@@ -530,14 +578,23 @@ def worker(source: Path, workspace: Path) -> None:
     import mlgrove
 
     with mlgrove.connect(workspace) as grove:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         gc.disable()  # parsed as the CLI parses (see cli/review_cmds.py)
         tasks = json.loads(source.read_text())
         gc.freeze()
         gc.enable()
         summary = grove.review.import_label_studio("tickets", tasks)
-        seconds = time.perf_counter() - started
-    print(json.dumps({"seconds": seconds, "items": summary.tasks, "verdicts": summary.verdicts}))
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "cpu_s": round(cpu, 2),
+                "items": summary.tasks,
+                "verdicts": summary.verdicts,
+            }
+        )
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -545,7 +602,7 @@ def main(argv: list[str] | None = None) -> int:
         worker(Path(sys.argv[2]), Path(sys.argv[3]))
         return 0
     if argv is None and sys.argv[1:2] == ["--ls-worker"]:
-        ls_worker(sys.argv[2], int(sys.argv[3]), Path(sys.argv[4]))
+        ls_worker(sys.argv[2], int(sys.argv[3]), Path(sys.argv[4]), int(sys.argv[5]))
         return 0
     parser = argparse.ArgumentParser(prog=f"python -m benchmarks.{NAME}", description=DESCRIPTION)
     add_common_args(parser)
