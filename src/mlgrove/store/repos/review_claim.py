@@ -2,9 +2,10 @@
 
 Each statement is built once, here, with named parameters: building a SQLAlchemy
 expression costs about four times as much as running a cached one, and a next-item call
-is only three or four statements (find queue and reviewer; find a held or expired lease;
-claim; write the lease). They run on a Core ``Connection`` inside the caller's write
-transaction, so nothing here commits.
+is only three statements (SQLite: find queue, reviewer, held and expired leases in one;
+claim; write the lease. PostgreSQL: lock the reviewer; the look-up; claim and lease in
+one). They run on a Core ``Connection`` inside the caller's write transaction, so
+nothing here commits.
 
 The claim is one ``UPDATE ... WHERE id = (SELECT ... ORDER BY priority DESC, id DESC
 LIMIT 1) RETURNING ...``: the sub-select reads the ``(queue_id, status, priority, id)``
