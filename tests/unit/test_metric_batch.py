@@ -14,7 +14,6 @@ from mlgrove.domain.metric_batch import (
     check_columns,
     time_of,
     us_of,
-    us_of_seconds,
 )
 from mlgrove.domain.tracking import MetricPoint
 from mlgrove.errors import InvalidInput
@@ -64,11 +63,25 @@ def test_columns_of_different_lengths_are_refused() -> None:
 
 
 def test_unix_seconds_become_exact_microseconds() -> None:
-    assert us_of_seconds([1767225600, 1767225600.500001]) == [T0, T0 + 500_001]
+    batch = check_columns(
+        ["a", "a"], [1.0, 2.0], [0, 1], [1767225600, 1767225600.500001], seconds=True
+    )
+    assert batch.times_us == [T0, T0 + 500_001]
     assert time_of(T0 + 500_001) == datetime(2026, 1, 1, 0, 0, 0, 500_001, tzinfo=UTC)
     for bad in (math.nan, math.inf, -1, "now", None, True, 10**20):
         with pytest.raises(InvalidInput, match="point 1: timestamp"):
-            us_of_seconds([0, bad])
+            check_columns(["a", "a"], [1.0, 2.0], [0, 1], [0, bad], seconds=True)
+
+
+def test_the_lowest_bad_index_is_named_whichever_column_it_is_in() -> None:
+    keys = ["a", "a", "a", "a", "", "b\n"]
+    values = [1.0, 2.0, 3.0, "x", 5.0, 6.0]
+    with pytest.raises(InvalidInput, match=r"^point 3: metric 'a': value 'x'"):
+        check_columns(keys, values, [0] * 6, [T0] * 6)
+    with pytest.raises(InvalidInput, match=r"^point 4: empty metric key"):
+        check_columns(keys, [1.0] * 6, [0] * 6, [T0] * 6)
+    with pytest.raises(InvalidInput, match=r"^point 2: timestamp"):
+        check_columns(keys, values, [0] * 6, [T0, T0, -5, T0, T0, T0])
 
 
 def test_points_with_zoneless_times_are_refused() -> None:

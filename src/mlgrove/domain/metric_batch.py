@@ -81,8 +81,13 @@ def time_of(us: int) -> datetime:
     return EPOCH + timedelta(microseconds=us)
 
 
-def _at(index: int, error: InvalidInput) -> InvalidInput:
-    return InvalidInput(f"point {index}: {error.message}", hint=error.hint)
+class _Bad(Exception):
+    """A bad point found by one column's check; the batch reports the lowest index."""
+
+    def __init__(self, index: int, error: InvalidInput) -> None:
+        super().__init__(error.message)
+        self.index = index
+        self.error = error
 
 
 def _only(column: Iterable[Any], allowed: set[type]) -> bool:
@@ -96,17 +101,20 @@ def _keys(keys: list[Any]) -> list[str]:
                 try:
                     rules.key(k)
                 except InvalidInput as exc:
-                    raise _at(i, exc) from None
+                    raise _Bad(i, exc) from None
         keys = [str(k) for k in keys]  # str subclasses: plain text from here on
+    bad = []
     for k in set(keys):
         try:
             rules.key(k)
         except InvalidInput as exc:
-            raise _at(keys.index(k), exc) from None
+            bad.append(_Bad(keys.index(k), exc))
+    if bad:
+        raise min(bad, key=lambda b: b.index)
     return keys
 
 
-def _values(keys: list[str], values: list[Any]) -> list[float]:
+def _values(keys: list[Any], values: list[Any]) -> list[float]:
     kinds = set(map(type, values))
     if kinds <= {float}:
         return values
@@ -120,14 +128,15 @@ def _values(keys: list[str], values: list[Any]) -> list[float]:
         try:
             number = rules.metric_value(keys[i], v)
         except InvalidInput as exc:
-            raise _at(i, exc) from None
+            raise _Bad(i, exc) from None
         except OverflowError:
-            raise InvalidInput(f"point {i}: metric {keys[i]!r}: value {v} is too large") from None
+            too_large = InvalidInput(f"metric {keys[i]!r}: value {v} is too large")
+            raise _Bad(i, too_large) from None
         out.append(number)
     return out
 
 
-def _steps(keys: list[str], steps: list[Any]) -> list[int]:
+def _steps(keys: list[Any], steps: list[Any]) -> list[int]:
     if _only(steps, {int}) and (not steps or (min(steps) >= 0 and max(steps) < STEP_MAX)):
         return steps
     out = []
@@ -135,7 +144,7 @@ def _steps(keys: list[str], steps: list[Any]) -> list[int]:
         try:
             out.append(rules.step(keys[i], s))
         except InvalidInput as exc:
-            raise _at(i, exc) from None
+            raise _Bad(i, exc) from None
     return out
 
 
@@ -145,28 +154,7 @@ def _times(times_us: list[Any]) -> list[int]:
     ):
         return times_us
     bad = next(i for i, t in enumerate(times_us) if type(t) is not int or not 0 <= t < TIME_MAX_US)
-    raise InvalidInput(f"point {bad}: timestamp {times_us[bad]!r} is not between 1970 and 9999")
-
-
-def check_columns(
-    keys: list[Any], values: list[Any], steps: list[Any], times_us: list[Any]
-) -> MetricBatch:
-    """The columns as a checked :class:`MetricBatch`; the first bad point (by index)
-    raises :class:`InvalidInput`, so a batch is taken whole or not at all."""
-    n = len(keys)
-    if not len(values) == len(steps) == len(times_us) == n:
-        raise InvalidInput(
-            f"the batch's columns differ in length: {n} keys, {len(values)} values, "
-            f"{len(steps)} steps, {len(times_us)} timestamps",
-            hint="send one key, value, step and timestamp per point",
-        )
-    clean_keys = _keys(keys)
-    return MetricBatch(
-        keys=clean_keys,
-        values=_values(clean_keys, values),
-        steps=_steps(clean_keys, steps),
-        times_us=_times(times_us),
-    )
+    raise _Bad(bad, InvalidInput(f"timestamp {times_us[bad]!r} is not between 1970 and 9999"))
 
 
 def _finite(t: Any) -> bool:
@@ -176,14 +164,56 @@ def _finite(t: Any) -> bool:
         return False
 
 
-def us_of_seconds(seconds: list[Any]) -> list[int]:
-    """Unix times in seconds (numbers, as the API's columnar batch sends them) as
-    microseconds; anything else, or a time outside 1970-9999, names its point."""
+def _seconds(seconds: list[Any]) -> list[int]:
+    """Unix times in seconds (numbers) as microseconds."""
     if not _only(seconds, {float}) or not all(map(math.isfinite, seconds)):
         for i, t in enumerate(seconds):
             if not _finite(t):
-                raise InvalidInput(
-                    f"point {i}: timestamp {t!r} is not a number of seconds since 1970",
+                not_a_time = InvalidInput(
+                    f"timestamp {t!r} is not a number of seconds since 1970",
                     hint="send Unix times, e.g. 1767225600.25",
                 )
+                raise _Bad(i, not_a_time)
     return _times([round(t * 1_000_000) for t in seconds])
+
+
+def check_columns(
+    keys: list[Any],
+    values: list[Any],
+    steps: list[Any],
+    times: list[Any],
+    *,
+    seconds: bool = False,
+) -> MetricBatch:
+    """The columns as a checked :class:`MetricBatch`; the first bad point (the lowest
+    index with anything wrong) raises :class:`InvalidInput` naming it, so a batch is
+    taken whole or not at all. ``times`` are microseconds since 1970, or with
+    ``seconds`` Unix times in seconds (as the API's columnar batch sends them)."""
+    n = len(keys)
+    if not len(values) == len(steps) == len(times) == n:
+        raise InvalidInput(
+            f"the batch's columns differ in length: {n} keys, {len(values)} values, "
+            f"{len(steps)} steps, {len(times)} timestamps",
+            hint="send one key, value, step and timestamp per point",
+        )
+    bad: list[_Bad] = []
+
+    def attempt(check: Any, *args: Any) -> Any:
+        try:
+            return check(*args)
+        except _Bad as found:
+            bad.append(found)
+            return None
+
+    clean_keys = attempt(_keys, keys)
+    names = keys if clean_keys is None else clean_keys  # for the messages
+    batch = MetricBatch(
+        keys=clean_keys,
+        values=attempt(_values, names, values),
+        steps=attempt(_steps, names, steps),
+        times_us=attempt(_seconds if seconds else _times, times),
+    )
+    if bad:
+        first = min(bad, key=lambda b: b.index)
+        raise InvalidInput(f"point {first.index}: {first.error.message}", hint=first.error.hint)
+    return batch

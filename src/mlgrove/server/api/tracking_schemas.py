@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mlgrove.domain.metric_batch import MetricBatch, check_columns, us_of_seconds
+from mlgrove.domain.metric_batch import MetricBatch, check_columns
 from mlgrove.domain.tracking import (
     AliasEvent,
     Comparison,
@@ -182,12 +182,7 @@ class MetricBatchIn(BaseModel):
                 f"the batch lacks {', '.join(missing)}",
                 hint="send either points or the four columns keys, values, steps, timestamps",
             )
-        if len(seconds) != len(keys):
-            raise InvalidInput(
-                f"the batch has {len(keys)} keys but {len(seconds)} timestamps",
-                hint="send one key, value, step and timestamp per point",
-            )
-        return check_columns(keys, values, steps, us_of_seconds(seconds))
+        return check_columns(keys, values, steps, seconds, seconds=True)
 
 
 class MetricBatchOut(BaseModel):
