@@ -312,6 +312,8 @@ def test_metrics_travel_in_batches_and_artifacts_are_sent_once(
     assert 1 <= len(batches) <= 3
     assert sum(len(b) for b in batches) == POINTS
     assert [p.value for p in history] == [float(i) for i in range(POINTS)]
+    # Read back as columns over HTTP: the same points, timestamps to the microsecond.
+    assert history == tracking.metric_history(grove_factories.admin_ctx, run.id, "loss")
     assert (
         len(transport.calls("PUT", "/objects/" + run_artifact_address(grove_factories, run.id)))
         == 1
@@ -375,6 +377,11 @@ def test_a_columnar_batch_is_stored_like_points_and_a_bad_point_is_named(
         "2026-01-01T00:00:00.500001Z",
     ]
     assert http.get(f"/runs/{run.id}").json()["metrics"]["acc"] == 1.0
+    # The same points as columns, NaN and microseconds kept.
+    r = http.get(f"/runs/{run.id}/metrics", params={"key": "loss", "columns": "true"})
+    assert '"values":[0.9,NaN]' in r.text
+    assert json.loads(r.text)["steps"] == [0, 1]
+    assert json.loads(r.text)["timestamps"] == [1767225600.0, 1767225600.500001]
 
     bad = {
         "keys": ["y", "y", "y"],

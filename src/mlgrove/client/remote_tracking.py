@@ -29,7 +29,7 @@ from mlgrove.client.tracking import (
     version_text,
 )
 from mlgrove.domain import tracking as rules
-from mlgrove.domain.metric_batch import MetricBatch
+from mlgrove.domain.metric_batch import MetricBatch, time_of
 from mlgrove.domain.run_filter import RunPage, parse_filter, parse_order
 from mlgrove.domain.tracking import (
     AliasEvent,
@@ -323,16 +323,16 @@ class RemoteRuns(Runs):
         return [_run(d) for d in self._client._call("GET", "/runs", params=query)]
 
     def metric_history(self, run_id: int, key: str) -> builtins.list[MetricPoint]:
+        # The columnar answer: a fraction of the bytes and no object per point to parse.
+        got = self._client._call(
+            "GET",
+            f"/runs/{run_id}/metrics",
+            params={"key": key, "columns": "true"},
+            timeout=wire.SLOW,
+        )
         return [
-            MetricPoint(
-                key=d["key"],
-                value=float(d["value"]),
-                step=d["step"],
-                timestamp=wire.parse_time(d["timestamp"]),
-            )
-            for d in self._client._call(
-                "GET", f"/runs/{run_id}/metrics", params={"key": key}, timeout=wire.SLOW
-            )
+            MetricPoint(key=key, value=float(v), step=s, timestamp=time_of(round(t * 1_000_000)))
+            for v, s, t in zip(got["values"], got["steps"], got["timestamps"], strict=True)
         ]
 
     def search(

@@ -37,6 +37,7 @@ from mlgrove.server.api.tracking_schemas import (
     InputIn,
     MetricBatchIn,
     MetricBatchOut,
+    MetricColumnsOut,
     MetricPointOut,
     ModelOut,
     ModelVersionOut,
@@ -164,10 +165,20 @@ def log_metrics(
     return MetricBatchOut(written=tracking.log_batch(ctx, run_id, body.batch()))
 
 
-@router.get("/runs/{run_id}/metrics", response_model=list[MetricPointOut])
-def metric_history(run_id: int, key: str, ctx: Context = Depends(context)) -> list[MetricPointOut]:
-    """Every point of metric ``?key=``, by step."""
-    return [MetricPointOut.of(p) for p in tracking.metric_history(ctx, run_id, key)]
+@router.get("/runs/{run_id}/metrics", response_model=list[MetricPointOut] | MetricColumnsOut)
+def metric_history(
+    run_id: int,
+    key: str,
+    columns: bool = Query(False, description="answer as columns (values, steps, timestamps)"),
+    ctx: Context = Depends(context),
+) -> list[MetricPointOut] | Response:
+    """Every point of metric ``?key=``, by step: one object per point, or with
+    ``?columns=true`` ``{"key", "values", "steps", "timestamps"}`` (Unix seconds), the
+    compact form the SDK reads."""
+    points = tracking.metric_history(ctx, run_id, key)
+    if columns:
+        return NaNJSONResponse(MetricColumnsOut.body(key, points))
+    return [MetricPointOut.of(p) for p in points]
 
 
 @router.post("/runs/{run_id}/params", response_model=RunOut)

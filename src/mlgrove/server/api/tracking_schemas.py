@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from mlgrove.domain.metric_batch import MetricBatch, check_columns
+from mlgrove.domain.metric_batch import MetricBatch, check_columns, us_of
 from mlgrove.domain.tracking import (
     AliasEvent,
     Comparison,
@@ -198,6 +198,26 @@ class MetricPointOut(BaseModel):
     @classmethod
     def of(cls, p: MetricPoint) -> MetricPointOut:
         return cls(key=p.key, value=p.value, step=p.step, timestamp=p.timestamp)
+
+
+class MetricColumnsOut(BaseModel):
+    """Every point of one metric as columns (``?columns=true``): point i is
+    ``(values[i], steps[i], timestamps[i])``, by step."""
+
+    key: str
+    values: list[float]
+    steps: list[int]
+    timestamps: list[float] = Field(description="Unix seconds, to the microsecond.")
+
+    @staticmethod
+    def body(key: str, points: list[MetricPoint]) -> dict[str, Any]:
+        # A plain dict, rendered without a model per point (100k points a response).
+        return {
+            "key": key,
+            "values": [p.value for p in points],
+            "steps": [p.step for p in points],
+            "timestamps": [us_of(p.timestamp) / 1_000_000 for p in points],
+        }
 
 
 class ParamsIn(BaseModel):
