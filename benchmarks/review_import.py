@@ -77,6 +77,7 @@ SOURCES = [
     "src/mlgrove/services/review_io.py",
     "src/mlgrove/services/review.py",
     "src/mlgrove/cli/review_cmds.py",
+    "src/mlgrove/store/repos/review_bulk.py",
 ]
 LS_REQUIREMENTS = ["label-studio==1.23.2"]
 NEXT_CALLS = 50  # Label Studio next-task calls timed after each rep's import
