@@ -21,8 +21,7 @@
       if (!target) return;
       ev.preventDefault();
       choices(form).forEach(function (b) {
-        b.setAttribute("aria-pressed", b === target ? "true" : "false");
-        b.classList.toggle("outline", b !== target);  // the picked one shows filled
+        b.setAttribute("aria-pressed", b === target ? "true" : "false");  // review.css fills it
       });
       target.focus();
       return;

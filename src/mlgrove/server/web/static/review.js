@@ -97,10 +97,11 @@
     }
   }
 
+  function mark(button, on) {
+    button.setAttribute("aria-pressed", on ? "true" : "false");  // review.css fills it
+  }
   function pressed(selector, on) {
-    form.querySelectorAll(selector).forEach(function (b) {
-      b.setAttribute("aria-pressed", on(b) ? "true" : "false");
-    });
+    form.querySelectorAll(selector).forEach(function (b) { mark(b, on(b)); });
   }
   function clearChoices() {
     pressed("[aria-pressed]", function () { return false; });
@@ -199,7 +200,7 @@
   function toggle(button) {
     var on = button.getAttribute("aria-pressed") !== "true";
     if (!multi || task !== "label") pressed("[aria-pressed]", function () { return false; });
-    button.setAttribute("aria-pressed", on ? "true" : "false");
+    mark(button, on);
   }
 
   form.addEventListener("click", function (ev) {
