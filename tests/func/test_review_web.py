@@ -91,7 +91,9 @@ def test_keyboard_review_flow(
     expect(page.get_by_test_id("progress")).to_have_text("0 of 3 done")
 
     page.keyboard.press("2")
-    expect(page.get_by_role("button", name="2 ham")).to_have_attribute("aria-pressed", "true")
+    picked = page.get_by_role("button", name="2 ham")
+    expect(picked).to_have_attribute("aria-pressed", "true")
+    expect(picked).not_to_have_css("background-color", "rgba(0, 0, 0, 0)")  # shown filled
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("item-id")).to_have_text("m2")
     expect(page.get_by_test_id("progress")).to_have_text("1 of 3 done")
@@ -215,6 +217,12 @@ def test_adjudicator_decides_conflicts_from_the_keyboard(
     page.wait_for_load_state()  # the page's key handler is attached
     page.keyboard.press("2")  # ham
     expect(first.get_by_role("button", name="2 ham")).to_have_attribute("aria-pressed", "true")
+    expect(first.get_by_role("button", name="1 spam")).to_have_css(
+        "background-color", "rgba(0, 0, 0, 0)"
+    )
+    expect(first.get_by_role("button", name="2 ham")).not_to_have_css(
+        "background-color", "rgba(0, 0, 0, 0)"
+    )
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("decided")).to_have_text("Decided c1: ham")
     expect(page.get_by_test_id("conflicts-left")).to_have_text("1 conflict to decide")
