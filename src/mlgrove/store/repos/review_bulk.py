@@ -62,8 +62,7 @@ def _executemany(conn: Connection, table: Table, rows: Sequence[dict[str, Any]])
 
     processors = {n: table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in order}
     fixed = {
-        n: v if (process := processors[n]) is None else process(v)
-        for n, v in constants.items()
+        n: v if (process := processors[n]) is None else process(v) for n, v in constants.items()
     }
 
     def column(chunk: Sequence[dict[str, Any]], name: str) -> list[Any]:
