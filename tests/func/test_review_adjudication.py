@@ -81,7 +81,7 @@ def test_done_page_says_what_you_did_and_what_is_left(
         page = ana.get("/review/helpdesk/inbox/done")
         assert page.status_code == 200
         text = page.text
-        assert "inbox: nothing left for you" in text
+        assert "inbox: all done for you" in text
         assert re.search(r'data-testid="reviewed-by-me">3<', text)
         assert re.search(r'data-testid="resolved">1 of 3<', text)
         assert "0 waiting for other reviewers' verdicts, 2 for an adjudicator" in text

@@ -121,7 +121,7 @@ def test_keyboard_review_flow(
     page.get_by_label("What should improve").fill("<em>needs</em> context")
     page.get_by_role("button", name="Submit").click()
     # The last item done: the screen gives way to the queue's "done" page.
-    expect(page.get_by_role("heading", level=1)).to_have_text("inbox: nothing left for you")
+    expect(page.get_by_role("heading", level=1)).to_have_text("inbox: all done for you")
     expect(page.get_by_test_id("reviewed-by-me")).to_have_text("2")
     expect(page.get_by_test_id("resolved")).to_have_text("2 of 3")
     expect(page.get_by_test_id("left")).to_have_text("1 waiting for other reviewers' verdicts")
@@ -201,7 +201,7 @@ def test_adjudicator_decides_conflicts_from_the_keyboard(
     page.get_by_role("button", name="Log in").click()
     # Nothing for maya to review: the screen goes on to the "done" page, which offers the
     # conflicts to someone who may decide them.
-    expect(page.get_by_role("heading", level=1)).to_have_text("pairs: nothing left for you")
+    expect(page.get_by_role("heading", level=1)).to_have_text("pairs: all done for you")
     expect(page.get_by_test_id("left")).to_have_text(
         "0 waiting for other reviewers' verdicts, 2 for an adjudicator"
     )
