@@ -137,19 +137,22 @@ def add(
     else:
         if not path.is_file():
             raise InvalidInput(f"no such file or folder: {path}")
-        # Through the client, so --url works: remotely only unknown chunks are sent.
-        with client(ctx) as c, _progress(f"reading {path.name}", "rows", as_json) as tick:
-            v = c.datasets.add(
-                name,
-                path,
-                project=project,
-                key=key or None,
-                label=label,
-                message=message,
-                fmt=fmt,
-                allow_schema_change=allow_schema_change,
-                progress=tick,
-            )
+        options: dict[str, Any] = {
+            "project": project,
+            "key": key or None,
+            "label": label,
+            "message": message,
+            "fmt": fmt,
+            "allow_schema_change": allow_schema_change,
+        }
+        if state(ctx).url:  # through the client: remotely only unknown chunks are sent
+            with client(ctx) as c, _progress(f"reading {path.name}", "rows", as_json) as tick:
+                v = c.datasets.add(name, path, progress=tick, **options)
+        else:  # straight to the service: the embedded client would load every service
+            from mlgrove.services import table_commit
+
+            with _ctx(ctx) as rc, _progress(f"reading {path.name}", "rows", as_json) as tick:
+                v = table_commit.commit(rc, name, path, progress=tick, **options)
     if as_json:
         _emit(_version_json(v))
         return
@@ -182,8 +185,15 @@ def append(
     """
     if not path.is_file():
         raise InvalidInput(f"no such file: {path}")
-    with client(ctx) as c, _progress(f"reading {path.name}", "rows", as_json) as tick:
-        v = c.datasets.append(name, path, project=project, message=message, fmt=fmt, progress=tick)
+    options: dict[str, Any] = {"project": project, "message": message, "fmt": fmt}
+    if state(ctx).url:
+        with client(ctx) as c, _progress(f"reading {path.name}", "rows", as_json) as tick:
+            v = c.datasets.append(name, path, progress=tick, **options)
+    else:  # straight to the service (start-up is most of a small append's time)
+        from mlgrove.services import table_append
+
+        with _ctx(ctx) as rc, _progress(f"reading {path.name}", "rows", as_json) as tick:
+            v = table_append.append(rc, name, path, progress=tick, **options)
     if as_json:
         _emit(_version_json(v))
         return
