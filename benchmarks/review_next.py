@@ -9,7 +9,8 @@ then give a verdict (``review_assign.submit``), with no pause between items (the
 case: real reviewers spend seconds on each). The next-item call is what the target is
 about: we report its median, p95 and p99 over every call, after ``WARMUP`` untimed
 cycles per reviewer; the verdict's times are reported beside it, since on SQLite every
-verdict is a write the next-item calls queue behind. Both backends: SQLite (a file under ``benchmarks/.data``) and PostgreSQL (a
+verdict is a write the next-item calls queue behind. Both backends (or one: ``--backend``):
+SQLite (a file under ``benchmarks/.data``) and PostgreSQL (a
 fresh database on ``MLGROVE_BENCH_POSTGRES_URL``, default
 ``postgresql://postgres@127.0.0.1:5432/postgres``; skipped when none answers).
 
@@ -60,11 +61,15 @@ SOURCES = [
 ]
 
 
-def _database_urls(scale: str) -> dict[str, str]:
+def _database_urls(scale: str, backend: str = "both") -> dict[str, str]:
     folder = DATA_DIR / NAME
     remove_tree(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    urls = {"sqlite": f"sqlite:///{folder / f'grove-{scale}.db'}"}
+    urls: dict[str, str] = {}
+    if backend in ("sqlite", "both"):
+        urls["sqlite"] = f"sqlite:///{folder / f'grove-{scale}.db'}"
+    if backend == "sqlite":
+        return urls
     admin = os.environ.get("MLGROVE_BENCH_POSTGRES_URL", PG_DEFAULT)
     admin = "postgresql+psycopg://" + admin.split("://", 1)[1]
     try:
@@ -196,12 +201,33 @@ def _loadavg() -> float | None:
     return round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
 
 
-def run(scale: str, reps: int, skip_peers: bool = False) -> dict[str, Any]:
+def _kept_results(scale: str, measured: dict[str, Any]) -> dict[str, Any]:
+    """The other backend's results of the last run at this scale, kept when one is re-run."""
+    import json
+
+    from benchmarks._harness import RESULTS_DIR
+
+    path = RESULTS_DIR / f"{NAME}.json"
+    try:
+        run = json.loads(path.read_text())["runs"][scale]
+        previous = run["results"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return measured
+    # A kept result says when it was measured: the run's own date is this run's.
+    kept = {
+        k: {"recorded_at": run.get("recorded_at"), **v}
+        for k, v in previous.items()
+        if k not in measured
+    }
+    return {**kept, **measured}
+
+
+def run(scale: str, reps: int, skip_peers: bool = False, backend: str = "both") -> dict[str, Any]:
     reps = check_reps(reps)
     items = SIZES[scale]
     results: dict[str, Any] = {}
-    for backend, url in _database_urls(scale).items():
-        print(f"  {backend}: queueing {items:,} items ...", flush=True)
+    for backend_name, url in _database_urls(scale, backend).items():
+        print(f"  {backend_name}: queueing {items:,} items ...", flush=True)
         runtime, reviewers, build_s = build(url, items)
         rounds = []
         alone = []
@@ -214,7 +240,7 @@ def run(scale: str, reps: int, skip_peers: bool = False) -> dict[str, Any]:
                 r = measure(runtime, who)
                 into.append(r)
                 print(
-                    f"  rep {rep + 1}/{reps}  {backend:<10} {label:<12} next-item median "
+                    f"  rep {rep + 1}/{reps}  {backend_name:<10} {label:<12} next-item median "
                     f"{r['median_ms']} ms, p95 {r['p95_ms']} ms, p99 {r['p99_ms']} ms; verdict "
                     f"median {r['submit_median_ms']} ms, p99 {r['submit_p99_ms']} ms "
                     f"({r['calls']} calls, load {r['loadavg_1min_before']}"
@@ -223,7 +249,7 @@ def run(scale: str, reps: int, skip_peers: bool = False) -> dict[str, Any]:
                 )
         runtime.close()
         p99s = [r["p99_ms"] for r in rounds if r["p99_ms"] is not None]
-        results[backend] = {
+        results[backend_name] = {
             "items_queued": items,
             "build_s": round(build_s, 1),
             "rounds": rounds,
@@ -251,7 +277,7 @@ def run(scale: str, reps: int, skip_peers: bool = False) -> dict[str, Any]:
         "peer": {
             "label-studio": "not run: see docs/benchmarks.md (review section) for why",
         },
-        "results": results,
+        "results": results if backend == "both" else _kept_results(scale, results),
         "machine": machine_facts(),
         "grove": grove_facts(SOURCES),
     }
@@ -263,8 +289,14 @@ def run(scale: str, reps: int, skip_peers: bool = False) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=f"python -m benchmarks.{NAME}", description=DESCRIPTION)
     add_common_args(parser)
+    parser.add_argument(
+        "--backend",
+        choices=("sqlite", "postgresql", "both"),
+        default="both",
+        help="which database to measure (default: both); the other's last results are kept",
+    )
     args = parser.parse_args(argv)
-    run(args.scale, args.reps, args.skip_peers)
+    run(args.scale, args.reps, args.skip_peers, args.backend)
     return 0
 
 
