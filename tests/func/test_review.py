@@ -23,6 +23,7 @@ from mlgrove.services import (
     lineage,
     review,
     review_assign,
+    review_feedback,
     review_loop,
     review_stats,
     table_commit,
@@ -580,3 +581,38 @@ def test_an_item_can_show_an_image_from_a_file_dataset(
     assert review.item_file(ana, shown.id) == (png, "cats/tom.png")
     with pytest.raises(NotFound, match=r"has no file 'cats/nope\.png'"):
         review.item_file(ana, missing.id)
+
+
+def test_end_user_reports_at_once_all_count_toward_the_priority(
+    grove_factories: Factories, grove_runtime: Runtime, world: dict[str, Any]
+) -> None:
+    make_queue(grove_factories)
+    review.add_items(grove_factories.admin_ctx, "pets-q", items(3), project="pets")
+    key = review_feedback.create_ingest_key(grove_factories.admin_ctx, "pets-q", project="pets")
+    errors: list[BaseException] = []
+
+    def report(i: int) -> None:
+        try:
+            review_feedback.ingest(
+                grove_runtime,
+                str(key.secret),
+                {"prediction_id": "p1", "rating": "down", "comment": f"{i}"},
+            )
+        except BaseException as e:  # reported by the assertion below
+            errors.append(e)
+
+    threads = [threading.Thread(target=report, args=(i,)) for i in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with grove_runtime.db.read() as s:
+        hits = s.scalar(
+            select(ReviewItemRow.negative_feedback).where(ReviewItemRow.external_id == "p1")
+        )
+    assert hits == 12
+    # The reported item now comes before the others in the queue.
+    got = review_assign.next_item(ctx(grove_factories, world["ana"]), "pets-q", project="pets")
+    assert got is not None
+    assert got.item.external_id == "p1"

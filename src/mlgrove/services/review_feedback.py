@@ -144,10 +144,13 @@ def ingest(runtime: Runtime, key: str, feedback: Mapping[str, Any]) -> FeedbackR
     negative = (rating is not None and rating <= 2) or correction is not None
     with runtime.db.write() as s:
         qrow = s.get_one(ReviewQueueRow, keyrow.queue_id)
+        # Locked (on PostgreSQL; SQLite writes are serial anyway) because the count and
+        # the priority are read, changed and written back: two reports at once must both
+        # count.
         item = s.scalar(
-            select(ReviewItemRow).where(
-                ReviewItemRow.queue_id == qrow.id, ReviewItemRow.external_id == pid
-            )
+            select(ReviewItemRow)
+            .where(ReviewItemRow.queue_id == qrow.id, ReviewItemRow.external_id == pid)
+            .with_for_update()
         )
         new = item is None
         if item is None:
