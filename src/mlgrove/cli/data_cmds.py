@@ -539,6 +539,7 @@ def status(
     as_json: bool = JsonOpt,
 ) -> None:
     """Compare a folder with the latest version of a file dataset (fast: a stat cache)."""
+    from mlgrove.cli.data_fast import status_lines
     from mlgrove.services import filesets
 
     with _ctx(ctx) as c:
@@ -546,22 +547,8 @@ def status(
     if as_json:
         _emit(result)
         return
-    changed = len(result["added"]) + len(result["removed"]) + len(result["modified"])
-    skipped = result.get("skipped") or []
-    if not changed:
-        out.print(
-            f"{folder}: up to date with {name} {result['version']} ({result['unchanged']:,} files)"
-        )
-    else:
-        for kind, sign in (("added", "+"), ("removed", "-"), ("modified", "~")):
-            for p in result[kind][:50]:
-                out.print(f"  {sign} {p}")
-        out.print(
-            f"{len(result['added'])} added, {len(result['removed'])} removed, "
-            f"{len(result['modified'])} modified since {result['version']}"
-        )
-    if skipped:
-        out.print(f"{len(skipped)} symlink(s) or special file(s) skipped, e.g. {skipped[0]}")
+    for line in status_lines(result, name, folder):
+        out.print(line)
 
 
 @data_app.command("lineage")

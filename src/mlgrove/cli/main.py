@@ -102,14 +102,18 @@ def __getattr__(name: str) -> typer.Typer:
 
 
 def _quick(args: list[str]) -> int | None:
-    """A fully cached `pipeline run` or a `pipeline status`, answered before Typer,
-    SQLAlchemy and the SDK load (see cli/pipeline_fast.py); ``None`` when the command
-    must run in full."""
-    if "pipeline" not in args:
-        return None
-    from mlgrove.cli.pipeline_fast import try_run
+    """A fully cached `pipeline run`, a `pipeline status` or a `data status`, answered
+    before Typer, SQLAlchemy and the SDK load (see cli/pipeline_fast.py and
+    cli/data_fast.py); ``None`` when the command must run in full."""
+    if "pipeline" in args:
+        from mlgrove.cli.pipeline_fast import try_run
 
-    return try_run(args)
+        return try_run(args)
+    if "data" in args and "status" in args:
+        from mlgrove.cli.data_fast import try_status
+
+        return try_status(args)
+    return None
 
 
 def run(argv: list[str] | None = None) -> int:

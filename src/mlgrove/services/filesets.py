@@ -37,12 +37,12 @@ from mlgrove.domain.authz import Action
 from mlgrove.domain.datasets import DatasetKind, Version, VersionSource
 from mlgrove.errors import Conflict, InvalidInput, ObjectCorrupt
 from mlgrove.filesets import hashing
-from mlgrove.filesets.compare import Changes, compare, compare_folder
+from mlgrove.filesets.compare import Changes, compare
 from mlgrove.filesets.manifest import FileEntry, FileManifest
 from mlgrove.filesets.materialise import materialise
 from mlgrove.filesets.statcache import StatCache
 from mlgrove.filesets.walk import FileStat, Walk, walk
-from mlgrove.services import audit, lineage, objects
+from mlgrove.services import audit, fileset_status, lineage, objects
 from mlgrove.services import datasets as ds_service
 from mlgrove.services.context import Context
 from mlgrove.store.models import DatasetRow, DatasetVersionRow
@@ -198,34 +198,10 @@ def status(
     """
     ctx.require(Action.VIEW_PROJECTS)
     number, address = _version(ctx, name, ref, project)
-    started = time.time_ns()
-    walked = walk(folder)
-    cache = StatCache(_cache_dir(ctx), walked.root).load()
-    if cache.clean_manifest(walked.fingerprint) == address:
-        changes = Changes(unchanged=len(walked.files))  # no file's stat changed
-    else:
-        old = _load_manifest(ctx, address).by_path()
-
-        def hash_files(files: list[FileStat]) -> list[str]:
-            addresses = hashing.scan(walked.root, files).addresses
-            for f, a in zip(files, addresses, strict=True):
-                cache.record(f, a, observed_ns=started)
-            return addresses
-
-        changes = compare_folder(old, walked.files, cache.lookup, hash_files)
-        cache.keep_only(f.path for f in walked.files)
-        if not changes.changed:
-            cache.set_snapshot(walked, address, observed_ns=started)
-        cache.save()
-    return {
-        "dataset": name,
-        "version": f"v{number}",
-        "added": changes.added,
-        "removed": changes.removed,
-        "modified": changes.modified,
-        "unchanged": changes.unchanged,
-        "skipped": walked.skipped,
-    }
+    # The rest needs no database; the `mlgrove data status` quick path shares it.
+    return fileset_status.compare_with_version(
+        lambda: ctx.objects, _cache_dir(ctx), name, number, address, folder
+    )
 
 
 def diff_files(
