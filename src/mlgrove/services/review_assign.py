@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Row, select
@@ -79,6 +79,19 @@ def next_item(ctx: Context, queue: str, *, project: str | None = None) -> Assign
 
     Expired leases of the queue are given back first (abandoned items come back)."""
     ctx.require(Action.REVIEW)
+    if project is not None and not ctx.db.is_sqlite:
+        # PostgreSQL: the whole transaction is one server-side call (migration 0012,
+        # ADR 0013); the path below only runs for a first use or to explain a miss.
+        row = claims.next_direct(ctx.db.direct, project, queue, _me(ctx), utcnow())
+        if row is not None:
+            if row.id is None:
+                return None
+            return Assignment(
+                item=item_value(row),
+                expires_at=row.lease_expires.replace(tzinfo=UTC),
+                done=row.q_resolved,
+                total=row.q_total,
+            )
     with ctx.db.write() as s:
         conn = s.connection()
         claims.begin_next(conn, _me(ctx))

@@ -21,6 +21,7 @@ first (two requests making the same name at once) surfaces as :class:`Conflict`.
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -28,10 +29,17 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModuleError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    DisconnectionError,
+    IntegrityError,
+    NoSuchModuleError,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from mlgrove.errors import ConfigError, Conflict, DatabaseUnavailable
+from mlgrove.store.direct import DirectPool
 
 __all__ = ["Database", "FairLock"]
 
@@ -43,6 +51,9 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 #: again on return, so each costs a new connection next time.
 PG_POOL_SIZE = 20
 PG_POOL_OVERFLOW = 20
+#: A pooled PostgreSQL connection that was in use this recently is handed out without a
+#: ping (see :func:`_ping_when_idle`).
+PG_PING_AFTER_IDLE_S = 5.0
 
 
 def _redact(url: str) -> str:
@@ -76,7 +87,6 @@ class Database:
                 "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
             }
         else:
-            kwargs["pool_pre_ping"] = True
             kwargs["pool_size"] = PG_POOL_SIZE
             kwargs["max_overflow"] = PG_POOL_OVERFLOW
             kwargs["connect_args"] = {"connect_timeout": 5}
@@ -89,6 +99,8 @@ class Database:
             ) from exc
         if self.is_sqlite:
             _tune_sqlite(self.engine)
+        else:
+            _ping_when_idle(self.engine)
         # SQLite only (see the module docstring).
         self._write_lock: AbstractContextManager[Any] = (
             FairLock() if self.is_sqlite else nullcontext()
@@ -97,6 +109,8 @@ class Database:
         self._writer = sessionmaker(
             self.engine.execution_options(grove_write=True), expire_on_commit=False
         )
+        self._direct: DirectPool | None = None
+        self._direct_lock = threading.Lock()
 
     @property
     def display_url(self) -> str:
@@ -143,7 +157,22 @@ class Database:
                 hint="try again: you will see the other change",
             ) from exc
 
+    @property
+    def direct(self) -> DirectPool:
+        """PostgreSQL only: connections for hot paths that are one statement (see
+        :mod:`mlgrove.store.direct`), made on first use."""
+        if self.is_sqlite:
+            raise TypeError("direct connections are for PostgreSQL")
+        with self._direct_lock:
+            if self._direct is None:
+                self._direct = DirectPool(self.engine, PG_POOL_SIZE)
+            return self._direct
+
     def dispose(self) -> None:
+        with self._direct_lock:
+            direct, self._direct = self._direct, None
+        if direct is not None:
+            direct.close()
         self.engine.dispose()
 
 
@@ -207,6 +236,39 @@ def _unique_violation(exc: IntegrityError) -> str | None:
     if message.startswith("UNIQUE constraint failed"):  # sqlite3
         return message.split(":", 1)[-1].strip()
     return None
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Ping a pooled connection before handing it out only if it sat idle a while.
+
+    SQLAlchemy's ``pool_pre_ping`` pings on every checkout: a round trip before every
+    transaction, which a busy server pays thousands of times a second for connections it
+    used a millisecond ago (and which limited the runs pages and the review hot path).
+    A connection that dies while idle (a server restart, an idle timeout) is still caught
+    here before use; one that dies in the few seconds after its last use fails its next
+    statement instead, and SQLAlchemy then drops the pool's connections.
+    """
+
+    def now() -> float:
+        return time.monotonic()
+
+    @event.listens_for(engine, "connect")
+    def _connected(_dbapi_conn: Any, record: Any) -> None:
+        record.info["grove_used"] = now()
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_conn: Any, record: Any) -> None:
+        record.info["grove_used"] = now()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        if now() - record.info.get("grove_used", 0.0) < PG_PING_AFTER_IDLE_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:
+            # The pool discards this connection and checks out another (or a new one).
+            raise DisconnectionError() from exc
 
 
 def _tune_sqlite(engine: Engine) -> None:

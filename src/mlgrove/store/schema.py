@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 __all__ = ["HEAD", "current_revision", "head_revision", "upgrade"]
 
 #: The newest migration. Bump it with every new file in migrations/versions/.
-HEAD = "0011"
+HEAD = "0012"
 
 _SCRIPTS = Path(__file__).parent / "migrations"
 

@@ -22,7 +22,7 @@ transactions cannot deadlock on PostgreSQL.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import (
@@ -44,6 +44,7 @@ from sqlalchemy import (
     update,
 )
 
+from mlgrove.store.direct import DirectPool
 from mlgrove.store.models import ProjectRow
 from mlgrove.store.models.base import UTCDateTime
 from mlgrove.store.models.review import (
@@ -68,6 +69,7 @@ __all__ = [
     "leases_to_handle",
     "lookup_queue",
     "lookup_submit",
+    "next_direct",
     "record_skip",
     "record_verdict",
     "set_outcome",
@@ -330,6 +332,31 @@ def claim(conn: Connection, queue_id: int, me: int, expires: datetime) -> Row[An
     if item is not None:
         take_lease(conn, queue_id, item.id, me, expires)
     return item
+
+
+# -- next item on PostgreSQL: one call -----------------------------------------------------
+
+_NEXT_DIRECT = (
+    "SELECT r.ok, r.q_resolved, r.q_total, r.lease_expires, (r.item).*"
+    " FROM grove_review_next(%s, %s, %s, %s, %s) r"
+)
+
+
+def next_direct(pool: DirectPool, project: str, queue: str, me: Me, now: datetime) -> Any | None:
+    """The whole next-item transaction as one call of ``grove_review_next`` (migration
+    0012; PostgreSQL only): a row of ``(ok, q_resolved, q_total, lease_expires, *item
+    columns)``, the item columns null when nothing is left for the reviewer. None when
+    the queue or the reviewer identity does not exist (the caller's ORM path explains
+    or makes it). Datetimes are naive UTC, as the columns hold them.
+
+    Safe to repeat (:class:`DirectPool` repeats it after a lost connection): a repeat
+    finds the lease the first call took and hands back the same item.
+    """
+    person = me.params.get("b_person")
+    name = me.params.get("b_rname")
+    naive_now = now.astimezone(UTC).replace(tzinfo=None)
+    row = pool.fetch_one(_NEXT_DIRECT, (project, queue, person, name, naive_now))
+    return row if row is not None and row.ok else None
 
 
 # -- verdicts and skips -----------------------------------------------------------------------

@@ -1,0 +1,190 @@
+"""PostgreSQL's next-item call in one round trip (``grove_review_next``, migration 0012,
+ADR 0013) against the ORM path it replaces, and the connections that carry it."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import text, update
+
+from mlgrove.domain.review import Assignment, QueueSpec
+from mlgrove.services import review, review_assign
+from mlgrove.services.context import Context, Runtime
+from mlgrove.store import db as db_module
+from mlgrove.store.models.review import ReviewLeaseRow, ReviewQueueRow
+from mlgrove.store.repos import review_claim
+from mlgrove.testing.factories import Factories
+
+LABELS = ["cat", "dog"]
+
+
+@pytest.fixture
+def world(grove_factories: Factories, grove_runtime: Runtime) -> dict[str, Any]:
+    if grove_runtime.db.is_sqlite:
+        pytest.skip("the one-call next item is PostgreSQL's (SQLite serialises writes)")
+    return grove_factories.world(
+        {
+            "teams": ["Vision"],
+            "people": {
+                "ana": {"role": "reviewer", "team": "Vision"},
+                "bo": {"role": "reviewer", "team": "Vision"},
+            },
+            "projects": {"pets": "Vision"},
+        }
+    )
+
+
+def _queue(f: Factories, name: str, n: int = 4) -> None:
+    review.create_queue(
+        f.admin_ctx, name, QueueSpec(labels=LABELS, overlap=2, random_share=0), project="pets"
+    )
+    review.add_items(
+        f.admin_ctx,
+        name,
+        [
+            {
+                "id": f"p{i}",
+                "input": {"text": f"photo {i}"},
+                "prediction": "cat",
+                "confidence": round(0.5 + i / 10, 2),
+            }
+            for i in range(n)
+        ],
+        project="pets",
+    )
+
+
+def _comparable(got: Assignment | None) -> Any:
+    if got is None:
+        return None
+    item = dataclasses.replace(got.item, id=0, queue_id=0)
+    return (item, got.expires_at, got.done, got.total)
+
+
+def test_the_one_call_hands_out_what_the_orm_path_would(
+    grove_factories: Factories,
+    grove_runtime: Runtime,
+    world: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The same steps on two equal queues, one through ``grove_review_next`` and one
+    through the ORM path: every assignment is the same (held leases, expired leases given
+    back, skips and verdicts honoured, nothing left at the end)."""
+    f = grove_factories
+    _queue(f, "direct")
+    _queue(f, "orm")
+    ana, bo = f.ctx(world["ana"]), f.ctx(world["bo"])
+    clock = [datetime(2026, 11, 27, 9, 0, tzinfo=UTC)]
+    monkeypatch.setattr(review_assign, "utcnow", lambda: clock[0])
+    direct_calls = []
+    real = review_claim.next_direct
+
+    def counted(*args: Any) -> Any:
+        direct_calls.append(args[2])
+        return real(*args)
+
+    monkeypatch.setattr(review_claim, "next_direct", counted)
+
+    def step(who: Context, queue: str) -> Any:
+        if queue == "orm":
+            with monkeypatch.context() as m:
+                m.setattr(review_claim, "next_direct", lambda *a: None)
+                return review_assign.next_item(who, queue, project="pets")
+        return review_assign.next_item(who, queue, project="pets")
+
+    def both(who: Context) -> tuple[Any, Any]:
+        a, b = step(who, "direct"), step(who, "orm")
+        assert _comparable(a) == _comparable(b)
+        return a, b
+
+    # First use makes the reviewer identity on the ORM path; from then on, one call.
+    first = both(ana)
+    again = both(ana)  # a reload: the same item, the lease extended from now
+    assert again[0].item.id == first[0].item.id
+    for got in first:
+        review_assign.skip(ana, got.item.id)
+    skipped_next = both(ana)
+    assert skipped_next[0].item.id != first[0].item.id
+    for got in skipped_next:
+        review_assign.submit(ana, got.item.id, {"labels": ["dog"]})
+    clock[0] += timedelta(seconds=1)
+    both(bo)
+    # bo walks away; his lease expires and the item comes back to ana's next call.
+    with grove_runtime.db.write() as s:
+        s.execute(update(ReviewLeaseRow).values(expires_at=clock[0] - timedelta(seconds=1)))
+    clock[0] += timedelta(seconds=1)
+    both(ana)  # gives back both expired leases, on each queue its own
+    with grove_runtime.db.read() as s:
+        left = s.scalar(
+            text(
+                "SELECT count(*) FROM review_leases WHERE reviewer_id IN "
+                "(SELECT id FROM review_reviewers WHERE name = 'bo')"
+            )
+        )
+    assert left == 0  # both of bo's expired leases were given back
+    while True:
+        a, b = both(ana)
+        if a is None:
+            break
+        review_assign.submit(ana, a.item.id, {"labels": ["cat"]})
+        review_assign.submit(ana, b.item.id, {"labels": ["cat"]})
+    with grove_runtime.db.read() as s:
+        done = dict(s.execute(text("SELECT name, items_resolved FROM review_queues")).all())
+    assert done["direct"] == done["orm"]
+    assert direct_calls.count("direct") >= 6  # the direct queue really took the one call
+
+
+def test_a_connection_that_died_while_idle_is_replaced(
+    grove_factories: Factories,
+    grove_runtime: Runtime,
+    world: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A server restart or an idle timeout kills pooled connections: the next call
+    still works, on the direct pool (repeated on a new connection) and on the
+    SQLAlchemy pool (pinged when it sat idle)."""
+    f = grove_factories
+    _queue(f, "direct")
+    ana = f.ctx(world["ana"])
+    review_assign.next_item(ana, "direct", project="pets")  # identity made (ORM path)
+    held = review_assign.next_item(ana, "direct", project="pets")  # the one call
+    assert held is not None
+    pool = grove_runtime.db.direct
+    pids = [conn.info.backend_pid for conn in pool._idle]
+    assert pids
+    grove_runtime.db.engine.dispose()  # the SQLAlchemy pool: one connection, known
+    with grove_runtime.db.engine.connect() as conn:
+        orm_pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    _terminate(grove_runtime, [*pids, orm_pid])
+
+    again = review_assign.next_item(ana, "direct", project="pets")
+    assert again is not None
+    assert again.item.id == held.item.id
+
+    monkeypatch.setattr(db_module, "PG_PING_AFTER_IDLE_S", 0.0)
+    with grove_runtime.db.read() as s:
+        assert s.scalar(text("SELECT count(*) FROM review_queues")) == 1
+        assert s.get(ReviewQueueRow, again.item.queue_id) is not None
+
+
+def _terminate(runtime: Runtime, pids: list[int]) -> None:
+    # A connection of its own (not from the pools under test), ended before returning.
+    admin = db_module.Database(runtime.db.url)
+    try:
+        with admin.engine.connect() as conn:
+            for pid in pids:
+                conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+                # Wait until it is gone: termination is asynchronous.
+                for _ in range(100):
+                    alive = conn.execute(
+                        text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"),
+                        {"pid": pid},
+                    ).scalar_one()
+                    if not alive:
+                        break
+                    conn.execute(text("SELECT pg_sleep(0.02)"))
+    finally:
+        admin.dispose()
