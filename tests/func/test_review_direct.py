@@ -132,9 +132,8 @@ def test_the_one_call_hands_out_what_the_orm_path_would(
         review_assign.submit(ana, a.item.id, {"labels": ["cat"]})
         review_assign.submit(ana, b.item.id, {"labels": ["cat"]})
     with grove_runtime.db.read() as s:
-        done: dict[str, int] = dict(
-            s.execute(text("SELECT name, items_resolved FROM review_queues")).tuples().all()
-        )
+        rows = s.execute(text("SELECT name, items_resolved FROM review_queues")).all()
+    done = {str(name): int(count) for name, count in rows}
     assert done["direct"] == done["orm"]
     assert direct_calls.count("direct") >= 6  # the direct queue really took the one call
 
