@@ -5,14 +5,17 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
-from mlgrove.client.base import Client
 from mlgrove.config import Settings, load_settings
 from mlgrove.errors import WorkspaceNotFound
 from mlgrove.workspace import Workspace, find_workspace
+
+if TYPE_CHECKING:
+    from mlgrove.client.base import Client
 
 out = Console(highlight=False, soft_wrap=True, markup=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)

@@ -8,16 +8,28 @@ from __future__ import annotations
 
 import abc
 from types import TracebackType
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from mlgrove.client.datasets import Datasets
-from mlgrove.client.growth import Growth
-from mlgrove.client.pipelines import Pipelines
-from mlgrove.client.programs import Programs
-from mlgrove.client.review import Review
-from mlgrove.client.tracking import Models, Runs
-from mlgrove.domain.people import AuditEvent, NewToken, Person, Project, Role, Team, TokenInfo
 from mlgrove.errors import InvalidInput
+
+if TYPE_CHECKING:
+    # The feature areas' interfaces are for type checkers and readers: importing them
+    # all would cost every command (and every ``connect()``) a tenth of a second.
+    from mlgrove.client.datasets import Datasets
+    from mlgrove.client.growth import Growth
+    from mlgrove.client.pipelines import Pipelines
+    from mlgrove.client.programs import Programs
+    from mlgrove.client.review import Review
+    from mlgrove.client.tracking import Models, Runs
+    from mlgrove.domain.people import (
+        AuditEvent,
+        NewToken,
+        Person,
+        Project,
+        Role,
+        Team,
+        TokenInfo,
+    )
 
 T = TypeVar("T")
 
@@ -52,19 +64,19 @@ class Client(abc.ABC):
     #: Versioned datasets: ``grove.datasets.add(...)``, ``.read(...)``, ``.diff(...)``.
     datasets: Datasets
     #: Run tracking: ``with grove.runs.start(project) as run: run.log_metric(...)``.
-    runs = NotAvailable[Runs]("run tracking")
+    runs: NotAvailable[Runs] = NotAvailable("run tracking")
     #: The model registry and evaluations: ``grove.models.register(...)``.
-    models = NotAvailable[Models]("the model registry")
+    models: NotAvailable[Models] = NotAvailable("the model registry")
     #: Pipelines: ``grove.pipelines.run(pipeline)``, ``.status(...)``, ``.runs(name)``.
-    pipelines = NotAvailable[Pipelines]("pipelines")
+    pipelines: NotAvailable[Pipelines] = NotAvailable("pipelines")
     #: Review queues: ``grove.review.queue("triage").add_predictions(...)``.
-    review = NotAvailable[Review]("review queues")
+    review: NotAvailable[Review] = NotAvailable("review queues")
     #: Growth programmes: help requests, learning time, mentorship, design reviews,
     #: rotations (``grove.programs.ask_for_help(...)``).
-    programs = NotAvailable[Programs]("growth programmes")
+    programs: NotAvailable[Programs] = NotAvailable("growth programmes")
     #: Growing engineers: feedback on two axes, requests, the ladder, notifications
     #: (``grove.growth.give_feedback(to, technical=..., collaboration=...)``).
-    growth = NotAvailable[Growth]("growing engineers")
+    growth: NotAvailable[Growth] = NotAvailable("growing engineers")
 
     @abc.abstractmethod
     def health(self) -> dict[str, Any]:

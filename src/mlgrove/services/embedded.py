@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlgrove._version import __version__
 from mlgrove.client.base import Client
@@ -19,15 +20,17 @@ from mlgrove.domain.people import (
 )
 from mlgrove.services import audit, people, projects, tokens
 from mlgrove.services.context import Context, Runtime
-from mlgrove.services.embedded_datasets import EmbeddedDatasets
-from mlgrove.services.embedded_tracking import EmbeddedModels, EmbeddedRuns
-from mlgrove.services.growth_embedded import EmbeddedGrowth
-from mlgrove.services.pipeline_sdk import EmbeddedPipelines
-from mlgrove.services.programs_embedded import EmbeddedPrograms
-from mlgrove.services.review_embedded import EmbeddedReview
 from mlgrove.store import schema
 from mlgrove.store.repos import people as repo
 from mlgrove.workspace import find_workspace
+
+if TYPE_CHECKING:
+    from mlgrove.services.embedded_datasets import EmbeddedDatasets
+    from mlgrove.services.embedded_tracking import EmbeddedModels, EmbeddedRuns
+    from mlgrove.services.growth_embedded import EmbeddedGrowth
+    from mlgrove.services.pipeline_sdk import EmbeddedPipelines
+    from mlgrove.services.programs_embedded import EmbeddedPrograms
+    from mlgrove.services.review_embedded import EmbeddedReview
 
 
 class EmbeddedClient(Client):
@@ -36,14 +39,55 @@ class EmbeddedClient(Client):
     def __init__(self, runtime: Runtime, actor: Person, *, owns_runtime: bool = True) -> None:
         self.runtime = runtime
         self.ctx: Context = runtime.as_actor(actor)
-        self.datasets = EmbeddedDatasets(self.ctx)
-        self.runs = EmbeddedRuns(self.ctx)
-        self.models = EmbeddedModels(self.ctx)
-        self.pipelines = EmbeddedPipelines(self.ctx)
-        self.review = EmbeddedReview(self.ctx)
-        self.programs = EmbeddedPrograms(self.ctx)
-        self.growth = EmbeddedGrowth(self.ctx)
         self._owns_runtime = owns_runtime
+
+    # Each feature area is made (and its services imported) on first use: a command or
+    # a script that touches one area does not pay for loading the others (together
+    # about 0.4 s: pyarrow and numpy for datasets, the growth and review services...).
+    # (mypy takes a cached_property for a read-only one, hence the ignores: it can be
+    # assigned, as the attributes it replaces could.)
+
+    @cached_property
+    def datasets(self) -> EmbeddedDatasets:  # type: ignore[override]
+        from mlgrove.services.embedded_datasets import EmbeddedDatasets
+
+        return EmbeddedDatasets(self.ctx)
+
+    @cached_property
+    def runs(self) -> EmbeddedRuns:  # type: ignore[override]
+        from mlgrove.services.embedded_tracking import EmbeddedRuns
+
+        return EmbeddedRuns(self.ctx)
+
+    @cached_property
+    def models(self) -> EmbeddedModels:  # type: ignore[override]
+        from mlgrove.services.embedded_tracking import EmbeddedModels
+
+        return EmbeddedModels(self.ctx)
+
+    @cached_property
+    def pipelines(self) -> EmbeddedPipelines:  # type: ignore[override]
+        from mlgrove.services.pipeline_sdk import EmbeddedPipelines
+
+        return EmbeddedPipelines(self.ctx)
+
+    @cached_property
+    def review(self) -> EmbeddedReview:  # type: ignore[override]
+        from mlgrove.services.review_embedded import EmbeddedReview
+
+        return EmbeddedReview(self.ctx)
+
+    @cached_property
+    def programs(self) -> EmbeddedPrograms:  # type: ignore[override]
+        from mlgrove.services.programs_embedded import EmbeddedPrograms
+
+        return EmbeddedPrograms(self.ctx)
+
+    @cached_property
+    def growth(self) -> EmbeddedGrowth:  # type: ignore[override]
+        from mlgrove.services.growth_embedded import EmbeddedGrowth
+
+        return EmbeddedGrowth(self.ctx)
 
     @classmethod
     def open(cls, path: Path | None, *, user: str | None = None) -> EmbeddedClient:
