@@ -6,6 +6,7 @@ import os
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import blake3
 import pytest
@@ -19,6 +20,7 @@ from mlgrove.filesets.walk import FileStat
 from mlgrove.services import audit, datasets, filesets, lineage, table_commit
 from mlgrove.services.context import Context, Runtime
 from mlgrove.store.models import DatasetVersionRow, ObjectRow
+from mlgrove.store.objects import LocalObjectStore
 from mlgrove.testing.factories import Factories
 
 HOUR_AGO = time.time() - 3600
@@ -66,9 +68,11 @@ def read_paths(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     read: list[str] = []
     real = hashing.digest
 
-    def spy(path: Path, expected: FileStat) -> tuple[str, bytes | None]:
-        read.append(expected.path)
-        return real(path, expected)
+    def spy(path: Path, expected: FileStat, **kw: Any) -> tuple[str, bytes | None] | None:
+        got = real(path, expected, **kw)
+        if got is not None:  # None: not read yet (not cached), read again by a thread
+            read.append(expected.path)
+        return got
 
     monkeypatch.setattr(hashing, "digest", spy)
     return read
@@ -242,11 +246,15 @@ def test_checkout_detects_a_corrupted_object(
     ctx: Context, photos: Path, grove_runtime: Runtime, tmp_path: Path
 ) -> None:
     filesets.add_folder(ctx, "photos", photos)
-    stored = (
-        grove_runtime.objects.root / address(b"dog one" * 100)[:2] / address(b"dog one" * 100)[2:]
-    )  # type: ignore[attr-defined]
-    stored.chmod(0o644)
-    stored.write_bytes(b"dog 0ne" * 100)
+    store = grove_runtime.objects
+    assert isinstance(store, LocalObjectStore)
+    where = store.packs.locate(bytes.fromhex(address(b"dog one" * 100)))  # small: packed
+    assert where is not None
+    pack, offset, length = where
+    pack.chmod(0o644)
+    with open(pack, "r+b") as fh:  # flip the bytes in place: "dog one" -> "dog 0ne"
+        fh.seek(offset)
+        fh.write(b"dog 0ne" * 100)
     with pytest.raises(ObjectCorrupt, match=r"dogs/1\.jpg: stored object .* is corrupt"):
         filesets.checkout(ctx, "photos", "latest", tmp_path / "out")
     assert not (tmp_path / "out").exists()
@@ -257,11 +265,11 @@ def test_a_file_changing_during_add_makes_no_version(
 ) -> None:
     real = hashing.digest
 
-    def append_while_reading(path: Path, expected: FileStat) -> tuple[str, bytes | None]:
+    def append_while_reading(path: Path, expected: FileStat, **kw: Any) -> tuple[str, bytes | None] | None:
         if expected.path == "labels.csv":
             with open(path, "ab") as fh:
                 fh.write(b"late.jpg,cat\n")
-        return real(path, expected)
+        return real(path, expected, **kw)
 
     monkeypatch.setattr(hashing, "digest", append_while_reading)
     with pytest.raises(InvalidInput, match=r"labels\.csv changed while it was being read"):
@@ -325,12 +333,12 @@ def test_a_concurrent_commit_is_a_conflict(
     real = hashing.digest
     raced = []
 
-    def someone_else_commits(path: Path, expected: FileStat) -> tuple[str, bytes | None]:
+    def someone_else_commits(path: Path, expected: FileStat, **kw: Any) -> tuple[str, bytes | None] | None:
         if not raced:
             raced.append(True)
             monkeypatch.setattr(hashing, "digest", real)
             filesets.add_folder(ctx, "photos", other)
-        return real(path, expected)
+        return real(path, expected, **kw)
 
     write(photos, {"new.jpg": b"new"})
     monkeypatch.setattr(hashing, "digest", someone_else_commits)

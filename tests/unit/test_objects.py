@@ -129,8 +129,12 @@ def test_a_batch_publishes_objects_only_when_it_ends(
     assert [store.get_bytes(s.address) for s in stored[:2]] == [b"object 0", b"object 1"]
     assert all(store.verify(s.address) == "ok" for s in stored)
     assert list((tmp_path / "objects" / "tmp").iterdir()) == []
-    first = tmp_path / "objects" / stored[0].address[:2] / stored[0].address[2:]
-    assert first.stat().st_mode & 0o222 == 0  # read-only, as outside a batch
+    # Small objects of a batch share one pack (its bytes, then its index), read-only.
+    packs = sorted(p.name for p in (tmp_path / "objects" / "packs").iterdir())
+    assert [p.rsplit(".", 1)[1] for p in packs] == ["idx", "pack"]
+    assert len(fsyncs) <= 3  # the pack, its index, the packs folder: not one per object
+    for name in packs:
+        assert (tmp_path / "objects" / "packs" / name).stat().st_mode & 0o222 == 0
 
 
 def test_a_failed_batch_leaves_nothing(tmp_path: Path) -> None:

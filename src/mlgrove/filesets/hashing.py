@@ -1,7 +1,10 @@
-"""Hashing many files at once: BLAKE3 on a pool of threads.
+"""Hashing many files at once: BLAKE3 on the calling thread, or a pool of threads.
 
-Threads, not processes: opening and reading files and BLAKE3 over big buffers all
-release the GIL, and threads share the object store and the results without pickling.
+Small files already in the page cache are hashed on the calling thread (threads would
+only fight over the GIL); files that must come from the disk go to a pool of threads,
+so their waits overlap. Threads, not processes: opening and reading files and BLAKE3
+over big buffers all release the GIL, and threads share the object store and the
+results without pickling.
 
 Small files (under :data:`BIG_FILE`) are read whole and handed to the caller's *sink*
 with their bytes, so storing them needs no second read. Big files are read in blocks
@@ -20,6 +23,7 @@ from collections.abc import Callable, Container, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, overload
 
 import blake3
 
@@ -41,8 +45,10 @@ BIG_FILE = 4 << 20
 BLOCK = 8 << 20
 BATCH_FILES = 128
 BATCH_BYTES = 32 << 20
+PROGRESS_FILES = 1024  # files hashed on the calling thread between progress reports
 DEFAULT_WORKERS = min(16, (os.cpu_count() or 1) * 4)
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_RWF_NOWAIT: int | None = getattr(os, "RWF_NOWAIT", None)  # Linux: read only cached bytes
 
 # Called on a worker thread for every file with its address and, for small files just
 # hashed, its bytes (else None). Returns the address to record: normally the one given;
@@ -78,12 +84,26 @@ def check_unchanged(path: Path, expected: FileStat) -> None:
         raise changed(expected.path)
 
 
-def _read_small(path: Path, size: int) -> tuple[bytes, os.stat_result]:
+def _read_small(path: Path | str, size: int, *, wait: bool) -> tuple[bytes, os.stat_result] | None:
     """A small file's bytes and its stat after reading, in four system calls (Python's
     buffered ``open`` adds a stat, two seeks and a terminal check per file). One byte
-    more than expected is asked for, so a file that grew shows in the length."""
+    more than expected is asked for, so a file that grew shows in the length.
+
+    ``wait=False``: None unless every byte is in the page cache already (``RWF_NOWAIT``:
+    the read would not wait for the disk)."""
     fd = os.open(path, os.O_RDONLY | _O_CLOEXEC)
     try:
+        if not wait:
+            if _RWF_NOWAIT is None:
+                return None
+            buf = bytearray(size + 1)
+            try:
+                n = os.preadv(fd, [buf], 0, _RWF_NOWAIT)
+            except BlockingIOError:
+                return None
+            if n != size:
+                return None  # partly cached, or changed: the waiting read decides
+            return bytes(memoryview(buf)[:n]), os.fstat(fd)
         data = os.read(fd, size + 1)
         if len(data) == size + 1 or (0 < len(data) < size):
             # Grew, or a short read: read the rest the slow way; the checks decide.
@@ -96,13 +116,32 @@ def _read_small(path: Path, size: int) -> tuple[bytes, os.stat_result]:
         os.close(fd)
 
 
-def digest(path: Path, expected: FileStat) -> tuple[str, bytes | None]:
-    """BLAKE3 of one file: ``(address, its bytes if small else None)``."""
+@overload
+def digest(
+    path: Path | str, expected: FileStat, *, wait: Literal[True] = True
+) -> tuple[str, bytes | None]: ...
+@overload
+def digest(
+    path: Path | str, expected: FileStat, *, wait: bool
+) -> tuple[str, bytes | None] | None: ...
+def digest(
+    path: Path | str, expected: FileStat, *, wait: bool = True
+) -> tuple[str, bytes | None] | None:
+    """BLAKE3 of one file: ``(address, its bytes if small else None)``.
+
+    ``wait=False``: only if the file is small and its bytes are in the page cache (no
+    disk wait), else None.
+    """
     try:
         data: bytes | None
         if expected.size < BIG_FILE:
-            data, after = _read_small(path, expected.size)
+            read = _read_small(path, expected.size, wait=wait)
+            if read is None:
+                return None
+            data, after = read
             address = blake3.blake3(data).hexdigest()
+        elif not wait:
+            return None
         else:
             with open(path, "rb") as fh:
                 data = None
@@ -131,6 +170,7 @@ class Scan:
 
 
 _Task = tuple[int, str | None]  # file index, address known from the lookup (or None)
+_Done = list[tuple[int, str, bool]]  # file index, address recorded, whether it was read
 
 
 def scan(
@@ -145,65 +185,99 @@ def scan(
 ) -> Scan:
     """The address of every file under ``root``, hashing only what ``lookup`` cannot answer.
 
-    ``sink`` sees every file (on a worker thread) except those whose address ``lookup``
-    answered and ``stored`` holds: their content is known to be stored already.
+    ``sink`` sees every file (on a worker thread or the calling one) except those whose
+    address ``lookup`` answered and ``stored`` holds: their content is known to be
+    stored already.
+
+    Small files whose bytes are in the page cache are read and hashed on the calling
+    thread, one after the other: for them every thread switch costs more than it saves
+    (the GIL). Files that would wait for the disk, and big files, go to a pool of
+    ``workers`` threads, where the waits overlap. (Measured on 100k files of 4 KB: warm,
+    one thread took 0.5 s and eight 0.8 s; cold, one thread 8 s and eight 3.5 s.)
 
     ``progress`` receives increments, in files, from the calling thread. The first error
     stops the scan (files not yet started are not read) and is raised.
     """
     addresses = [""] * len(files)
     hashed: list[int] = []
-    batches: list[list[_Task]] = []
-    batch: list[_Task] = []
-    batch_bytes = 0
-    answered = 0
-    for i, f in enumerate(files):
-        known = lookup(f) if lookup is not None else None
-        if known is not None and (sink is None or known in stored):
-            addresses[i] = known
-            answered += 1
-            continue
-        if known is None and f.size >= BIG_FILE:
-            batches.append([(i, None)])  # alone: it uses several threads by itself
-            continue
-        batch.append((i, known))
-        batch_bytes += f.size if known is None else 0
-        if len(batch) >= BATCH_FILES or batch_bytes >= BATCH_BYTES:
-            batches.append(batch)
-            batch, batch_bytes = [], 0
-    if batch:
-        batches.append(batch)
-    if progress is not None and answered:
-        progress(answered)
+    base = f"{os.fspath(root)}{os.sep}"
+    inline = _RWF_NOWAIT is not None  # else every file goes to the pool
 
-    def work(tasks: list[_Task]) -> list[tuple[int, str, bool]]:
+    def work(tasks: list[_Task]) -> _Done:
         out = []
         for i, known in tasks:
             f = files[i]
             if known is None:
-                address, data = digest(root / f.path, f)
+                address, data = digest(base + f.path, f)
             else:
                 address, data = known, None
             recorded = sink(f, address, data) if sink is not None else address
             out.append((i, recorded, known is None or recorded != known))
         return out
 
-    if not batches:
-        return Scan(addresses, hashed)
-    pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="grove-hash")
+    def collect(results: _Done) -> None:
+        for i, address, was_read in results:
+            addresses[i] = address
+            if was_read:
+                hashed.append(i)
+        if progress is not None and results:
+            progress(len(results))
+
+    pool: ThreadPoolExecutor | None = None
+    futures: list[Future[_Done]] = []
+
+    def submit(tasks: list[_Task]) -> None:
+        nonlocal pool
+        if pool is None:
+            pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="grove-hash")
+        futures.append(pool.submit(work, tasks))
+
+    def reap(*, wait: bool) -> None:
+        while futures and (wait or futures[0].done()):
+            collect(futures.pop(0).result())
+
+    batch: list[_Task] = []
+    batch_bytes = 0
+    done: _Done = []
+    answered = 0
     try:
-        futures: list[Future[list[tuple[int, str, bool]]]] = [pool.submit(work, b) for b in batches]
+        for i, f in enumerate(files):
+            known = lookup(f) if lookup is not None else None
+            if known is not None and (sink is None or known in stored):
+                addresses[i] = known
+                answered += 1
+                continue
+            if known is None and f.size >= BIG_FILE:
+                submit([(i, None)])  # alone: it uses several threads by itself
+                continue
+            if known is None and inline:
+                got = digest(base + f.path, f, wait=False)
+                if got is not None:
+                    recorded = sink(f, got[0], got[1]) if sink is not None else got[0]
+                    done.append((i, recorded, True))
+                    if len(done) >= PROGRESS_FILES:
+                        collect(done)
+                        done = []
+                        reap(wait=False)
+                    continue
+            batch.append((i, known))
+            batch_bytes += f.size if known is None else 0
+            if len(batch) >= BATCH_FILES or batch_bytes >= BATCH_BYTES:
+                submit(batch)
+                batch, batch_bytes = [], 0
+        if batch:
+            submit(batch)
+        if progress is not None and answered:
+            progress(answered)
+        collect(done)
         for future in as_completed(futures):
-            results = future.result()
-            for i, address, was_read in results:
-                addresses[i] = address
-                if was_read:
-                    hashed.append(i)
-            if progress is not None:
-                progress(len(results))
+            future.result()  # the first error, as soon as it happens
+        reap(wait=True)
     except BaseException:
-        pool.shutdown(wait=True, cancel_futures=True)
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
         raise
-    pool.shutdown(wait=True)
+    if pool is not None:
+        pool.shutdown(wait=True)
     hashed.sort()
     return Scan(addresses, hashed)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import builtins
 import itertools
 import json
+import operator
 from collections.abc import Iterable
 from operator import attrgetter
 from typing import NamedTuple
@@ -38,11 +39,15 @@ class FileManifest:
     __slots__ = ("entries",)
 
     def __init__(self, entries: Iterable[FileEntry]) -> None:
-        ordered = sorted(entries, key=attrgetter("path"))
-        for before, after in itertools.pairwise(ordered):
-            if before.path == after.path:
-                raise ValueError(f"path {before.path!r} is listed twice")
-        self.entries: tuple[FileEntry, ...] = tuple(ordered)
+        ordered = tuple(entries)
+        # Entries usually come sorted (a walk lists paths in order): check, sort if not.
+        paths = list(map(attrgetter("path"), ordered))
+        if any(itertools.starmap(operator.ge, itertools.pairwise(paths))):
+            ordered = tuple(sorted(ordered, key=attrgetter("path")))
+            for before, after in itertools.pairwise(ordered):
+                if before.path == after.path:
+                    raise ValueError(f"path {before.path!r} is listed twice")
+        self.entries: tuple[FileEntry, ...] = ordered
 
     @property
     def files(self) -> int:
@@ -56,10 +61,9 @@ class FileManifest:
         return {e.path: e for e in self.entries}
 
     def to_bytes(self) -> builtins.bytes:
-        body = {
-            "format": FORMAT,
-            "files": [[e.path, e.address, e.size, e.executable] for e in self.entries],
-        }
+        # FileEntry is a tuple of exactly (path, address, size, executable): JSON writes
+        # it as that array, with no list built per entry.
+        body = {"format": FORMAT, "files": self.entries}
         return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
             "utf-8"
         )

@@ -295,14 +295,16 @@ class _StoreSink:
     def __call__(self, f: FileStat, address: str, data: bytes | None) -> str:
         if address in self.known:
             return address
+        store = self.ctx.objects
+        if data is not None:
+            # Hashed just now from these bytes; the store deduplicates equal contents.
+            self._stored.append(store.put_bytes(data, address=address))
+            return address
         with self._lock:
             if address in self._claimed:
                 return address
             self._claimed.add(address)
-        store = self.ctx.objects
-        if data is not None:
-            stored = store.put_bytes(data)
-        elif store.exists(address):
+        if store.exists(address):
             stored = Stored(address, f.size, new=False)
         else:
             # A big file, or a cached address the store lacks: stream it in and check
@@ -318,7 +320,13 @@ class _StoreSink:
         return stored.address
 
     def stored(self) -> list[Stored]:
-        return list(self._stored)
+        """One per distinct content; ``new`` if any put of it stored it (a store without
+        batching may answer new to two threads putting equal bytes at once)."""
+        distinct: dict[str, Stored] = {}
+        for st in self._stored:
+            if st.address not in distinct or st.new:
+                distinct[st.address] = st
+        return list(distinct.values())
 
 
 # -- reading ---------------------------------------------------------------------------

@@ -5,15 +5,20 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from mlgrove.domain.authz import Action
+from mlgrove.domain.clock import utcnow
 from mlgrove.services.context import Context, Runtime
 from mlgrove.store.models import ObjectRow
 from mlgrove.store.objects import Stored
+
+BATCH_ROWS = 10_000
+_TABLE = cast(Table, ObjectRow.__table__)
 
 
 def register_many(session: Session, stored: Iterable[Stored], kind: str) -> None:
@@ -22,19 +27,22 @@ def register_many(session: Session, stored: Iterable[Stored], kind: str) -> None
     Call after the bytes are in the store and inside the same transaction as the rows
     that name the objects: if that transaction fails, they are unreferenced orphans
     (harmless, collectable), never referenced addresses that do not exist. One INSERT
-    per thousand objects; two commits registering the same object do not conflict.
+    per ten thousand objects; two commits registering the same object do not conflict.
     """
+    now = utcnow()  # one time for the whole call: they are recorded together
     rows = list(
         {
-            st.address: {"address": st.address, "size": st.size, "kind": kind} for st in stored
+            st.address: {"address": st.address, "size": st.size, "kind": kind, "created_at": now}
+            for st in stored
         }.values()
     )
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    for i in range(0, len(rows), 1000):
-        session.execute(
-            insert(ObjectRow).on_conflict_do_nothing(index_elements=["address"]), rows[i : i + 1000]
-        )
+    # The table, not the ORM class: a file dataset registers one row per file, and the
+    # ORM's per-row bookkeeping cost a third of the time at 100k rows.
+    statement = insert(_TABLE).on_conflict_do_nothing(index_elements=["address"])
+    for i in range(0, len(rows), BATCH_ROWS):
+        session.execute(statement, rows[i : i + BATCH_ROWS])
 
 
 def register(session: Session, stored: Stored, kind: str) -> None:

@@ -6,6 +6,10 @@ temporary name, are flushed to disk (fsync), and only then renamed to their addr
 crash leaves at worst an orphan temporary file, never a half-written object under its
 final name.
 
+The local store keeps small objects stored in a batch in pack files (one file holding
+many objects, with a sorted index; :mod:`mlgrove.store.packs`): one write per object
+instead of a file created and renamed per object. Readers see no difference.
+
 Two implementations share one interface: :class:`LocalObjectStore` (a folder, the
 default) and :class:`FsspecObjectStore` (any fsspec URL: ``s3://``, ``gs://``,
 ``memory://`` ...). :func:`open_object_store` picks one from a URL.
@@ -16,6 +20,7 @@ from __future__ import annotations
 import abc
 import contextlib
 import ctypes
+import io
 import os
 import re
 import threading
@@ -28,6 +33,7 @@ from typing import IO, Any, Literal
 import blake3
 
 from mlgrove.errors import ConfigError, InvalidInput, ObjectMissing, StorageError
+from mlgrove.store.packs import PACK_MAX_BYTES, PackSet, PackWriter
 
 __all__ = [
     "FsspecObjectStore",
@@ -40,6 +46,10 @@ __all__ = [
 ]
 
 CHUNK = 1 << 20
+#: Objects up to this size stored inside a batch go into a pack file; bigger ones (and
+#: everything stored outside a batch) are files of their own. docs/adr/0014-pack-files.md
+#: says how it was chosen.
+PACK_OBJECT_BYTES = 64 << 10
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _ADDRESS = re.compile(r"^[0-9a-f]{64}$")
 Check = Literal["ok", "missing", "corrupt"]
@@ -82,7 +92,9 @@ class ObjectStore(abc.ABC):
     url: str
 
     @abc.abstractmethod
-    def put_bytes(self, data: bytes) -> Stored: ...
+    def put_bytes(self, data: bytes, *, address: str | None = None) -> Stored:
+        """Store ``data``. ``address``: its BLAKE3, when the caller has just computed it
+        from these very bytes (saves hashing them twice); it is trusted."""
 
     @abc.abstractmethod
     def put_file(self, path: Path) -> Stored:
@@ -111,7 +123,8 @@ class ObjectStore(abc.ABC):
         Objects put inside the block become visible under their address only when the
         block ends, after all their bytes are on disk; so a crash mid-batch leaves
         temporary files at worst, never a half-written object under its address. The
-        caller records the objects in the database after the block. Stores whose puts
+        caller records the objects in the database after the block. Inside the block an
+        object put is found by ``exists`` but cannot be read yet. Stores whose puts
         are atomic on their own (object stores) need no batching: the default is a
         no-op.
         """
@@ -134,7 +147,9 @@ class ObjectStore(abc.ABC):
 
 
 class LocalObjectStore(ObjectStore):
-    """Objects as files ``<root>/<aa>/<rest of address>``, read-only once written."""
+    """Objects as files ``<root>/<aa>/<rest of address>``, read-only once written; small
+    objects stored in a batch go into pack files under ``<root>/packs/`` instead
+    (:mod:`mlgrove.store.packs`, docs/adr/0014-pack-files.md)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -144,15 +159,32 @@ class LocalObjectStore(ObjectStore):
             self._tmp.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StorageError(f"cannot create object store at {root}: {exc.strerror}") from exc
-        # Batch mode (see ObjectStore.batch): temp files waiting for one sync + rename.
+        self._prefix = f"{root}{os.sep}"
+        self.packs = PackSet(root / "packs")
+        # Batch mode (see ObjectStore.batch): loose temp files waiting for one sync and a
+        # rename, and small objects appended to the batch's pack(s).
         self._lock = threading.Lock()
         self._batch_depth = 0
         self._pending: dict[str, Path] = {}
+        self._writer: PackWriter | None = None
+        self._full: list[PackWriter] = []  # packs of the batch that reached their size
+        self._pending_packed: set[bytes] = set()
+        self._publishing: set[bytes] = set()  # between the batch's end and the renames
+        self._fanouts: frozenset[str] = frozenset()  # loose fan-out folders as a batch began
+
+    # -- batches ---------------------------------------------------------------------
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[None]:
         with self._lock:
             self._batch_depth += 1
+            first = self._batch_depth == 1
+        if first:
+            # What the store holds as the batch starts, for deduplication without a
+            # system call per object: packs published since, and fan-out folders made
+            # since, are not searched (a second copy at worst, never a wrong answer).
+            self.packs.refresh()
+            self._fanouts = _fanouts(self.root)
         ok = False
         try:
             yield
@@ -160,20 +192,55 @@ class LocalObjectStore(ObjectStore):
         finally:
             with self._lock:
                 self._batch_depth -= 1
-                done = self._batch_depth == 0
-                pending, self._pending = (self._pending, {}) if done else ({}, self._pending)
-            if done:
-                self._finish_batch(pending, publish=ok)
+                # A batch that ends well publishes everything pending, other threads'
+                # objects too: whoever ends a batch may record its objects in the
+                # database next, so they must be durable now. A failed batch discards
+                # the pending objects only when no other batch is open (they may be its).
+                take = ok or self._batch_depth == 0
+                if take:
+                    pending, self._pending = self._pending, {}
+                    writers = [*self._full, *([self._writer] if self._writer else [])]
+                    self._full, self._writer = [], None
+                    packed, self._pending_packed = self._pending_packed, set()
+                    if ok:
+                        self._publishing |= packed
+            if take:
+                if ok:
+                    try:
+                        self._publish(pending, writers)
+                    finally:
+                        with self._lock:
+                            self._publishing -= packed
+                else:
+                    self._discard(pending, writers)
 
-    def _finish_batch(self, pending: dict[str, Path], *, publish: bool) -> None:
-        if not pending:
+    def _discard(self, pending: dict[str, Path], writers: list[PackWriter]) -> None:
+        for writer in writers:
+            writer.discard()
+        for tmp in pending.values():
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+
+    def _publish(self, pending: dict[str, Path], writers: list[PackWriter]) -> None:
+        if not (pending or writers):
             return
-        if not publish:
-            for tmp in pending.values():
-                with contextlib.suppress(FileNotFoundError):
-                    tmp.unlink()
-            return
-        synced = _sync_filesystem(self.root)  # every temp file's bytes are on disk now
+        try:
+            for writer in writers:
+                writer.finish()  # the pack's bytes and its index are on disk
+        except BaseException:
+            self._discard(pending, writers)
+            raise
+        synced = _sync_filesystem(self.root) if pending else True
+        if writers:
+            try:
+                self.packs.folder.mkdir(exist_ok=True)
+                for writer in writers:
+                    writer.publish(self.packs.folder)  # the pack first, its index after it
+            except BaseException:
+                self._discard(pending, writers)  # a pack renamed without its index is unread
+                raise
+            _fsync_dir(self.packs.folder)
+            self.packs.published()
         dirs: set[Path] = set()
         for address, tmp in pending.items():
             final = self._path(address)
@@ -185,13 +252,18 @@ class LocalObjectStore(ObjectStore):
             os.replace(tmp, final)
         # The renames are durable once the journal holding them is on disk: one more
         # syncfs (cheap: only metadata is dirty) instead of an fsync per fan-out folder.
-        if not (synced and _sync_filesystem(self.root)):
+        if dirs and not (synced and _sync_filesystem(self.root)):
             for folder in dirs:
                 _fsync_dir(folder)
+
+    # -- writing ---------------------------------------------------------------------
 
     def _path(self, address: str) -> Path:
         check_address(address)
         return self.root / address[:2] / address[2:]
+
+    def _loose(self, address: str) -> str:
+        return f"{self._prefix}{address[:2]}{os.sep}{address[2:]}"
 
     def _commit(self, tmp: Path, address: str, size: int, *, checked: bool = False) -> Stored:
         """Publish ``tmp`` as ``address``. ``checked``: the caller has just seen that the
@@ -245,21 +317,62 @@ class LocalObjectStore(ObjectStore):
         assert address is not None
         return tmp, address, size
 
-    def _present(self, address: str) -> bool:
-        return self._path(address).exists() or address in self._pending
+    def _held(self, address: str, digest: bytes) -> bool:
+        """Whether the store holds (or is about to publish) the object, for deduplication:
+        packs published by other processes since we last looked are not searched (a
+        miss costs a second copy, never a wrong answer)."""
+        return (
+            address in self._pending
+            or digest in self._pending_packed
+            or digest in self._publishing
+            or self.packs.find(digest, fresh=False) is not None
+            or (
+                (not self._batch_depth or address[:2] in self._fanouts)
+                and os.access(self._loose(address), os.F_OK)
+            )
+        )
 
-    def put_bytes(self, data: bytes) -> Stored:
-        address = hash_bytes(data)
-        if self._present(address):
+    def _put_packed(self, address: str, digest: bytes, data: bytes) -> Stored | None:
+        """Append a small object to the batch's pack; None when no batch is open."""
+        with self._lock:
+            if not self._batch_depth:
+                return None
+            if digest in self._pending_packed or address in self._pending:
+                return Stored(address, len(data), new=False)
+            writer = self._writer
+            if writer is None:
+                writer = self._writer = PackWriter(self._tmp)
+            writer.append(digest, data)
+            self._pending_packed.add(digest)
+            if writer.size >= PACK_MAX_BYTES:
+                self._full.append(writer)
+                self._writer = None
+        return Stored(address, len(data), new=True)
+
+    def put_bytes(self, data: bytes, *, address: str | None = None) -> Stored:
+        if address is None:
+            address = hash_bytes(data)
+        else:
+            check_address(address)
+        digest = bytes.fromhex(address)
+        if self._held(address, digest):
             return Stored(address, len(data), new=False)
+        if self._batch_depth and len(data) <= PACK_OBJECT_BYTES:
+            stored = self._put_packed(address, digest, data)
+            if stored is not None:
+                return stored
         tmp, address, size = self._write_tmp(iter((data,)), address)
         return self._commit(tmp, address, size, checked=True)
 
     def put_file(self, path: Path) -> Stored:
         try:
+            if self._batch_depth:
+                small = _read_small(path, PACK_OBJECT_BYTES)
+                if small is not None:
+                    return self.put_bytes(small)
             # Hash first: content we already hold costs one read, not a write + fsync.
             address = hash_file(path)
-            if self._present(address):
+            if self._held(address, bytes.fromhex(address)):
                 return Stored(address, path.stat().st_size, new=False)
             with open(path, "rb") as src:
                 tmp, address, size = self._write_tmp(iter(lambda: src.read(CHUNK), b""))
@@ -267,33 +380,88 @@ class LocalObjectStore(ObjectStore):
             raise InvalidInput(f"no such file: {path}") from None
         return self._commit(tmp, address, size)
 
+    # -- reading ---------------------------------------------------------------------
+
     def exists(self, address: str) -> bool:
-        return self._present(address)
+        digest = bytes.fromhex(check_address(address))
+        return (
+            self._held(address, digest)
+            or self.packs.find(digest) is not None  # packs other processes published
+        )
 
     def open(self, address: str) -> IO[bytes]:
-        try:
-            return open(self._path(address), "rb")
-        except FileNotFoundError:
-            raise ObjectMissing(f"object {address} is not in {self.url}") from None
+        digest = bytes.fromhex(check_address(address))
+        if self.packs.find(digest, fresh=False) is None:
+            try:
+                return open(self._loose(address), "rb")
+            except FileNotFoundError:
+                pass
+        data = self.packs.read(digest)
+        if data is None:
+            raise ObjectMissing(f"object {address} is not in {self.url}")
+        return io.BytesIO(data)
+
+    def get_bytes(self, address: str) -> bytes:
+        digest = bytes.fromhex(check_address(address))
+        if self.packs.find(digest, fresh=False) is not None:
+            data = self.packs.read(digest)
+            if data is not None:
+                return data
+        return super().get_bytes(address)
 
     def size(self, address: str) -> int:
-        try:
-            return self._path(address).stat().st_size
-        except FileNotFoundError:
-            raise ObjectMissing(f"object {address} is not in {self.url}") from None
+        digest = bytes.fromhex(check_address(address))
+        if self.packs.find(digest, fresh=False) is None:
+            try:
+                return os.stat(self._loose(address)).st_size
+            except FileNotFoundError:
+                pass
+        where = self.packs.locate(digest)
+        if where is None:
+            raise ObjectMissing(f"object {address} is not in {self.url}")
+        return where[2]
 
     def iter_addresses(self) -> Iterator[str]:
-        for sub in sorted(self.root.iterdir()):
+        found = {d.hex() for d in self.packs.digests()}
+        for sub in self.root.iterdir():
             if len(sub.name) == 2 and sub.is_dir():
-                for f in sorted(sub.iterdir()):
+                for f in sub.iterdir():
                     if _ADDRESS.match(sub.name + f.name):
-                        yield sub.name + f.name
+                        found.add(sub.name + f.name)
+        yield from sorted(found)
 
     def delete(self, address: str) -> None:
         path = self._path(address)
         with contextlib.suppress(FileNotFoundError):
             os.chmod(path, 0o644)
             path.unlink()
+        self.packs.drop([bytes.fromhex(address)], self._tmp)
+
+    def close(self) -> None:
+        """Close the pack files kept open for reading (the store stays usable)."""
+        self.packs.close()
+
+
+def _fanouts(root: Path) -> frozenset[str]:
+    with os.scandir(root) as it:
+        return frozenset(e.name for e in it if len(e.name) == 2 and e.is_dir())
+
+
+def _read_small(path: Path, limit: int) -> bytes | None:
+    """A file's bytes if it has at most ``limit`` bytes, else None (read whole: one
+    read for a small file, no second pass to hash it)."""
+    fd = os.open(path, os.O_RDONLY | _O_CLOEXEC)
+    try:
+        if os.fstat(fd).st_size > limit:
+            return None
+        parts: list[bytes] = []
+        total = 0
+        while total <= limit and (block := os.read(fd, limit + 1 - total)):
+            parts.append(block)
+            total += len(block)
+        return None if total > limit else b"".join(parts)
+    finally:
+        os.close(fd)
 
 
 class FsspecObjectStore(ObjectStore):
@@ -342,8 +510,9 @@ class FsspecObjectStore(ObjectStore):
             raise
         return Stored(address, size, new=True)
 
-    def put_bytes(self, data: bytes) -> Stored:
-        return self._upload(hash_bytes(data), lambda out: out.write(data), len(data))
+    def put_bytes(self, data: bytes, *, address: str | None = None) -> Stored:
+        address = hash_bytes(data) if address is None else check_address(address)
+        return self._upload(address, lambda out: out.write(data), len(data))
 
     def put_file(self, path: Path) -> Stored:
         if not path.is_file():
