@@ -17,7 +17,7 @@ from mlgrove.domain.people import Role
 from mlgrove.errors import Conflict, InvalidInput, NotFound, ObjectCorrupt, PermissionDenied
 from mlgrove.filesets import hashing
 from mlgrove.filesets.walk import FileStat
-from mlgrove.services import audit, datasets, filesets, lineage, table_commit
+from mlgrove.services import audit, datasets, filesets, lineage, objects, table_commit
 from mlgrove.services.context import Context, Runtime
 from mlgrove.store.models import DatasetVersionRow, ObjectRow
 from mlgrove.store.objects import LocalObjectStore
@@ -250,7 +250,7 @@ def test_checkout_detects_a_corrupted_object(
     assert isinstance(store, LocalObjectStore)
     where = store.packs.locate(bytes.fromhex(address(b"dog one" * 100)))  # small: packed
     assert where is not None
-    pack, offset, length = where
+    pack, offset, _length = where
     pack.chmod(0o644)
     with open(pack, "r+b") as fh:  # flip the bytes in place: "dog one" -> "dog 0ne"
         fh.seek(offset)
@@ -265,7 +265,9 @@ def test_a_file_changing_during_add_makes_no_version(
 ) -> None:
     real = hashing.digest
 
-    def append_while_reading(path: Path, expected: FileStat, **kw: Any) -> tuple[str, bytes | None] | None:
+    def append_while_reading(
+        path: Path, expected: FileStat, **kw: Any
+    ) -> tuple[str, bytes | None] | None:
         if expected.path == "labels.csv":
             with open(path, "ab") as fh:
                 fh.write(b"late.jpg,cat\n")
@@ -333,7 +335,9 @@ def test_a_concurrent_commit_is_a_conflict(
     real = hashing.digest
     raced = []
 
-    def someone_else_commits(path: Path, expected: FileStat, **kw: Any) -> tuple[str, bytes | None] | None:
+    def someone_else_commits(
+        path: Path, expected: FileStat, **kw: Any
+    ) -> tuple[str, bytes | None] | None:
         if not raced:
             raced.append(True)
             monkeypatch.setattr(hashing, "digest", real)
@@ -369,3 +373,39 @@ def test_reading_and_writing_need_the_right_roles(
     assert filesets.status(reviewer, "photos", photos)["unchanged"] == 5
     with pytest.raises(PermissionDenied):
         filesets.add_folder(reviewer, "photos", photos)
+
+
+def test_many_small_files_are_packed_checked_out_byte_exact_and_diffed(
+    ctx: Context, grove_runtime: Runtime, tmp_path: Path
+) -> None:
+    files = {f"d{i // 500:02d}/f{i:05d}.bin": os.urandom(i % 3000) for i in range(2000)}
+    files["copies/a.bin"] = files["copies/b.bin"] = b"the same bytes twice"
+    folder = write(tmp_path / "many", files)
+    v1 = filesets.add_folder(ctx, "many", folder)
+    assert (v1.rows, v1.new_bytes) == (2002, sum(map(len, files.values())) - 20)
+    store = grove_runtime.objects
+    assert isinstance(store, LocalObjectStore)
+    # No file of its own per object: all packed, except the manifest (too big to pack).
+    assert [p.parent.name + p.name for p in store.root.glob("??/*")] == [v1.address]
+    assert len(list(store.iter_addresses())) == len(set(files.values())) + 1  # + manifest
+    assert objects.fsck(grove_runtime).healthy
+
+    out = tmp_path / "out"
+    assert filesets.checkout(ctx, "many", "v1", out) == 2002
+    assert {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*.bin")} == files
+
+    # (Other sizes than before: the files get the same old mtime back.)
+    changed = {"d00/f00007.bin": b"changed now", "d03/f01999.bin": b"also changed"}
+    (folder / "d01/f00600.bin").unlink()
+    write(folder, changed | {"new/n.bin": b"brand new"})
+    v2 = filesets.add_folder(ctx, "many", folder)
+    assert v2.new_bytes == len(b"changed now") + len(b"also changed") + len(b"brand new")
+    diff = filesets.diff_files(ctx, "many", "v1", "v2")
+    assert diff["files"] == {
+        "added": ["new/n.bin"],
+        "removed": ["d01/f00600.bin"],
+        "modified": sorted(changed),
+    }
+    again = tmp_path / "again"
+    filesets.checkout(ctx, "many", "v1", again)
+    assert {p.relative_to(again).as_posix(): p.read_bytes() for p in again.rglob("*.bin")} == files

@@ -8,8 +8,7 @@ import os
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-from typing import IO
+from typing import IO, Any
 
 import blake3
 import pytest
@@ -208,7 +207,9 @@ def test_a_file_changing_while_read_is_named_in_the_error(
     root = make_tree(tmp_path / "d", {"a.txt": b"a", "grows.log": b"line\n"})
     real = hashing.digest
 
-    def append_while_reading(path: Path, expected: FileStat, **kw: Any) -> tuple[str, bytes | None] | None:
+    def append_while_reading(
+        path: Path, expected: FileStat, **kw: Any
+    ) -> tuple[str, bytes | None] | None:
         if expected.path == "grows.log":
             with open(path, "ab") as fh:
                 fh.write(b"another line\n")

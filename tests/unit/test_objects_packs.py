@@ -73,7 +73,8 @@ def test_big_objects_and_puts_outside_a_batch_stay_loose(store: LocalObjectStore
         store.put_bytes(b"small")
     store.put_bytes(b"alone")
     assert loose_files(store.root) == sorted([address(big), address(b"alone")])
-    assert packed(store, b"small") and not packed(store, big)
+    assert packed(store, b"small")
+    assert not packed(store, big)
     assert store.get_bytes(address(big)) == big
 
 
@@ -82,7 +83,8 @@ def test_put_file_in_a_batch_packs_small_files(store: LocalObjectStore, tmp_path
     src.write_bytes(b"file bytes" * 50)
     with store.batch():
         stored = store.put_file(src)
-    assert stored.new and stored.size == 500
+    assert stored.new
+    assert stored.size == 500
     assert packed(store, b"file bytes" * 50)
     assert store.get_bytes(stored.address) == b"file bytes" * 50
 
@@ -100,11 +102,10 @@ def test_dedup_across_packs_and_loose(store: LocalObjectStore) -> None:
     assert len(pack_files(store.root)) == 4  # batch two's pack holds only the new object
     store.packs.refresh()
     second = [
-        p
-        for p in store.packs._packs.values()
-        if bytes.fromhex(fresh.address) in set(p.digests())
+        p for p in store.packs._packs.values() if bytes.fromhex(fresh.address) in set(p.digests())
     ]
-    assert len(second) == 1 and second[0].count == 1
+    assert len(second) == 1
+    assert second[0].count == 1
     assert not packed(store, b"loose first")
     # Re-storing outside a batch finds the packed copy: no loose duplicate.
     assert store.put_bytes(b"packed first").new is False
