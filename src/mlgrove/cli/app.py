@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import typer
 
-from mlgrove._version import __version__
 from mlgrove.cli.common import State
 
 __all__ = ["root"]
@@ -28,6 +27,8 @@ root = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
+        from mlgrove._version import __version__  # reads the package metadata: ~10 ms
+
         print(f"mlgrove {__version__}")
         raise typer.Exit()
 

@@ -12,21 +12,20 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from mlgrove.cli.common import client, err, out, state, workspace
 from mlgrove.domain.clock import utcnow
 from mlgrove.domain.datasets import DatasetKind, Version
-from mlgrove.domain.people import LOCAL_ADMIN
 from mlgrove.errors import InvalidInput
-from mlgrove.services import datasets as ds_service
-from mlgrove.services.context import Context
-from mlgrove.services.workspace import opened
-from mlgrove.store.repos import people as people_repo
+
+if TYPE_CHECKING:
+    from mlgrove.services.context import Context
+
+# Services, the database layer, Arrow and Rich's tables and progress bars are imported by
+# the commands that use them: `mlgrove --help` and commands over --url need none of them.
 
 data_app = typer.Typer(
     help="Versioned datasets: add, log, show, diff, split, check for leakage, export.",
@@ -48,6 +47,10 @@ def _ctx(ctx: typer.Context) -> Iterator[Context]:
             hint="table commands (add FILE, list, log, show, diff, split, leakage, export) "
             "work with --url; file datasets, status, checkout and lineage run on the server's workspace",
         )
+    from mlgrove.domain.people import LOCAL_ADMIN
+    from mlgrove.services.workspace import opened
+    from mlgrove.store.repos import people as people_repo
+
     with opened(workspace(ctx)) as runtime:
         actor = LOCAL_ADMIN
         if st.user:
@@ -88,6 +91,8 @@ def _fmt_bytes(n: int) -> str:
 
 @contextmanager
 def _progress(label: str, unit: str, quiet: bool) -> Iterator[Any]:
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     with Progress(
         SpinnerColumn(),
         TextColumn(label),
@@ -221,6 +226,8 @@ def list_(ctx: typer.Context, project: str | None = ProjectOpt, as_json: bool = 
             ]
         )
         return
+    from rich.table import Table
+
     table = Table("dataset", "kind", "key", "latest", "rows/files", "size", "updated")
     for d, v in items:
         table.add_row(
@@ -249,6 +256,8 @@ def log(
     if as_json:
         _emit({"dataset": name, "versions": [_version_json(v) for v in versions]})
         return
+    from rich.table import Table
+
     table = Table("version", "address", "rows", "new", "author", "source", "when (UTC)", "message")
     for v in versions:
         table.add_row(
@@ -273,7 +282,7 @@ def show(
     as_json: bool = JsonOpt,
 ) -> None:
     """One version: columns, statistics and its split."""
-
+    from mlgrove.services import datasets as ds_service
     from mlgrove.services import splits
 
     with _ctx(ctx) as c:
@@ -295,6 +304,8 @@ def show(
         out.print(f"  {v.message}")
     if v.schema:
         stats = {c["name"]: c for c in v.stats.get("columns", [])}
+        from rich.table import Table
+
         table = Table("column", "type", "nulls", "min", "max", "mean", "top values")
         for col in v.schema:
             s = stats.get(col["name"], {})
@@ -335,6 +346,8 @@ def diff(
                 name, old, new, project=project, limit=limit, offset=offset
             )
     else:
+        from mlgrove.services import datasets as ds_service
+
         with _ctx(ctx) as c:
             d = ds_service.get_dataset(c, name, project)
             if d.kind is DatasetKind.FILES:
@@ -463,6 +476,8 @@ def export(
         with client(ctx) as remote:
             rows = _write_table(remote.datasets.read(name, version, project=project), out_path)
     else:
+        from mlgrove.services import datasets as ds_service
+
         with _ctx(ctx) as c:
             rows = ds_service.export(c, name, version, out_path, project)
     out.print(f"Wrote {rows:,} rows to {out_path}")
@@ -473,6 +488,8 @@ def _write_table(table: Any, out_path: Path) -> int:
     import tempfile
 
     import pyarrow as pa
+
+    from mlgrove.services import datasets as ds_service
 
     suffix = out_path.suffix.lower()
     fmt = ds_service.EXPORT_FORMATS.get(suffix)
@@ -560,7 +577,7 @@ def lineage_cmd(
     as_json: bool = JsonOpt,
 ) -> None:
     """Where a version came from and what was made from it."""
-
+    from mlgrove.services import datasets as ds_service
     from mlgrove.services import lineage
 
     with _ctx(ctx) as c:

@@ -11,15 +11,17 @@ import contextlib
 import json
 import sys
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
 
 from mlgrove.cli.common import client, out
-from mlgrove.client.growth import Growth
-from mlgrove.domain.growth import Feedback, FeedbackRequest
-from mlgrove.domain.ladder import Axis, Ladder
+
+if TYPE_CHECKING:
+    from mlgrove.client.growth import Growth
+    from mlgrove.domain.growth import Feedback, FeedbackRequest
+    from mlgrove.domain.ladder import Ladder
 
 feedback_app = typer.Typer(
     help="Holistic feedback: give it, list what you may see, ask peers for it.",
@@ -220,6 +222,8 @@ def show(
         raise InvalidInput(
             f"no level {level!r}", hint="levels: " + ", ".join(lv.id for lv in lad.levels)
         )
+    from mlgrove.domain.ladder import Axis
+
     out.print(lad.name)
     for axis in Axis:
         table = Table(title=f"{axis.value} axis", show_lines=True)
@@ -236,6 +240,7 @@ def validate(
     file: str = typer.Argument(..., help="The ladder YAML file to check."),
 ) -> None:
     """Check a ladder file; every mistake names its line."""
+    from mlgrove.domain.ladder import Axis
     from mlgrove.services.growth_ladder import read_file
 
     lad = read_file(file)

@@ -6,17 +6,16 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from mlgrove.cli.common import err, out, state, workspace
 from mlgrove.domain.people import LOCAL_ADMIN
 from mlgrove.errors import InvalidInput
-from mlgrove.services import mlflow_import
-from mlgrove.services.context import Context
-from mlgrove.services.workspace import opened
-from mlgrove.store.repos import people as people_repo
+
+if TYPE_CHECKING:
+    from mlgrove.services.context import Context
 
 import_app = typer.Typer(
     help="Copy history from other tools into this workspace (MLflow).", no_args_is_help=True
@@ -31,6 +30,10 @@ def _ctx(ctx: typer.Context) -> Iterator[Context]:
             "`mlgrove import` writes to a local workspace only",
             hint="run it where the server's workspace (or $MLGROVE_DATABASE_URL) is",
         )
+    # Imported here: `mlgrove --help` must not load the services and SQLAlchemy.
+    from mlgrove.services.workspace import opened
+    from mlgrove.store.repos import people as people_repo
+
     with opened(workspace(ctx)) as runtime:
         actor = LOCAL_ADMIN
         if st.user:
@@ -66,6 +69,16 @@ def mlflow(
     Running it again copies only the runs not imported yet (each keeps its MLflow run id
     as the tag mlflow.run_id). Exits 1 when some run could not be copied.
     """
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from mlgrove.services import mlflow_import
+
     with (
         _ctx(ctx) as c,
         Progress(

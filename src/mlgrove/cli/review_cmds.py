@@ -12,16 +12,19 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.table import Table
 
 from mlgrove.cli import common
 from mlgrove.cli.common import client, out
-from mlgrove.domain.agreement import AgreementReport, Estimate
-from mlgrove.domain.review import Queue
 from mlgrove.errors import InvalidInput
+
+if TYPE_CHECKING:
+    # For annotations only: agreement statistics import numpy.
+    from mlgrove.domain.agreement import AgreementReport, Estimate
+    from mlgrove.domain.review import Queue
 
 review_app = typer.Typer(
     help="Review queues: import, export, agreement, quality, corrections.",

@@ -5,14 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from mlgrove.cli.common import err, out, settings
 from mlgrove.config import SETTINGS_DOC
 from mlgrove.domain.people import LOCAL_ADMIN
-from mlgrove.services import objects
-from mlgrove.services.context import Runtime
-from mlgrove.services.workspace import init_workspace, upgrade_database
+
+# The services (and with them SQLAlchemy) are imported by the commands that use them.
 
 
 def init(
@@ -31,6 +29,8 @@ def init(
     The database schema is created at once. A secret key for web sessions is generated
     and kept in .mlgrove/config.toml (readable by you only); it is never printed.
     """
+    from mlgrove.services.workspace import init_workspace
+
     ws = init_workspace(path, database_url=database_url, object_store_url=object_store_url)
     s = ws.settings()
     out.print(f"Initialised Grove workspace in {ws.grove_dir}")
@@ -49,6 +49,8 @@ def _redact(url: str) -> str:
 
 def upgrade(ctx: typer.Context) -> None:
     """Apply pending database migrations to this workspace's database."""
+    from mlgrove.services.workspace import upgrade_database
+
     before, after = upgrade_database(settings(ctx).database_url)
     if before == after:
         out.print(f"Database schema is up to date ({after}).")
@@ -61,6 +63,17 @@ def fsck(ctx: typer.Context) -> None:
 
     Exits 1 when any object is missing or corrupt, so scripts and CI can rely on it.
     """
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from mlgrove.services import objects
+    from mlgrove.services.context import Runtime
+
     runtime = Runtime.open(settings(ctx))
     try:
         total = objects.count_objects(runtime)
@@ -121,6 +134,9 @@ object_app = typer.Typer(
 @object_app.command("put")
 def object_put(ctx: typer.Context, path: Path = typer.Argument(..., help="File to store.")) -> None:
     """Store a file and print its BLAKE3 address (stored once however often it is put)."""
+    from mlgrove.services import objects
+    from mlgrove.services.context import Runtime
+
     runtime = Runtime.open(settings(ctx))
     try:
         stored = objects.put_file(runtime.as_actor(LOCAL_ADMIN), path)
@@ -135,6 +151,9 @@ def object_cat(
 ) -> None:
     """Write an object's bytes to standard output."""
     import sys
+
+    from mlgrove.services import objects
+    from mlgrove.services.context import Runtime
 
     runtime = Runtime.open(settings(ctx))
     try:
