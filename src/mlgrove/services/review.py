@@ -28,6 +28,7 @@ from mlgrove.services import datasets as ds_service
 from mlgrove.services.context import Context
 from mlgrove.store.models import DatasetVersionRow, ProjectRow
 from mlgrove.store.models.review import ReviewerRow, ReviewItemRow, ReviewQueueRow
+from mlgrove.store.repos import review_claim as claims
 from mlgrove.store.repos import review_items
 
 #: Input kinds an item may show: a text, a table row, a file of a file dataset, or the
@@ -322,23 +323,15 @@ def insert_items(s: Session, queue: Queue, rows: Sequence[dict[str, Any]]) -> No
     s.execute(
         update(ReviewQueueRow)
         .where(ReviewQueueRow.id == queue.id)
-        .values(
-            items_total=ReviewQueueRow.items_total + len(rows),
-            items_resolved=ReviewQueueRow.items_resolved + resolved,
-        )
+        .values(items_total=ReviewQueueRow.items_total + len(rows))
     )
+    claims.count_resolved(s.connection(), queue.id, resolved)
 
 
 def count_status_change(s: Session, queue_id: int, old: str, new: str) -> None:
     """Keep the queue's resolved counter in step with an item's status change."""
     resolved = ItemStatus.RESOLVED.value
-    delta = (new == resolved) - (old == resolved)
-    if delta:
-        s.execute(
-            update(ReviewQueueRow)
-            .where(ReviewQueueRow.id == queue_id)
-            .values(items_resolved=ReviewQueueRow.items_resolved + delta)
-        )
+    claims.count_resolved(s.connection(), queue_id, (new == resolved) - (old == resolved))
 
 
 def check_new_ids(s: Session, queue_id: int, rows: Sequence[dict[str, Any]]) -> None:

@@ -223,11 +223,18 @@ def outcome(
 
 
 def _settle(
-    s: Session, conn: Connection, queue: Queue, item_id: int, counted: Row[Any], mine: Any
+    s: Session,
+    conn: Connection,
+    queue: Queue,
+    item_id: int,
+    counted: Row[Any],
+    mine: Any,
+    reviewer: int,
 ) -> None:
-    """Settle an item after its verdict count changed (``counted``: the item's values the
-    count's ``UPDATE ... RETURNING`` gave, read under its row lock). ``mine``: the only
-    verdict, when the count says there is just one (saves reading it back)."""
+    """Settle an item after ``reviewer``'s verdict count on it changed (``counted``: the
+    item's values the count's ``UPDATE ... RETURNING`` gave, read under its row lock).
+    ``mine``: the only verdict, when the count says there is just one (saves reading it
+    back)."""
     if counted.verdict_count == 0:
         verdicts: list[tuple[int, str, dict[str, Any]]] = []
     elif counted.verdict_count == 1 and mine is not None:
@@ -246,7 +253,8 @@ def _settle(
         resolved_by=new.resolved_by,
     )
     resolved = ItemStatus.RESOLVED.value
-    claims.count_resolved(conn, queue.id, (new.status == resolved) - (counted.status == resolved))
+    delta = (new.status == resolved) - (counted.status == resolved)
+    claims.count_resolved(conn, queue.id, delta, reviewer=reviewer)
 
 
 def submit(
@@ -307,7 +315,7 @@ def submit(
         }
         verdict_id = claims.record_verdict(conn, values)
         counted = claims.count_verdict(conn, item_id, +1)
-        _settle(s, conn, queue, item_id, counted, (found.me, found.me_name, clean))
+        _settle(s, conn, queue, item_id, counted, (found.me, found.me_name, clean), found.me)
         return Verdict(
             id=verdict_id,
             item_id=item_id,
@@ -385,7 +393,7 @@ def undo(ctx: Context, queue: str, *, project: str | None = None) -> Assignment:
         s.delete(last)
         s.flush()
         counted = claims.count_verdict(conn, item.id, -1)
-        _settle(s, conn, queue_value(qrow, ""), item.id, counted, None)
+        _settle(s, conn, queue_value(qrow, ""), item.id, counted, None, me.id)
         expires = now + timedelta(seconds=qrow.lease_seconds)
         claims.take_lease(conn, qrow.id, item.id, me.id, expires)
         s.refresh(item)
@@ -393,7 +401,7 @@ def undo(ctx: Context, queue: str, *, project: str | None = None) -> Assignment:
         return Assignment(
             item=item_value(item),
             expires_at=expires,
-            done=qrow.items_resolved,
+            done=claims.resolved_of(conn, qrow.id),
             total=qrow.items_total,
         )
 

@@ -27,6 +27,7 @@ __all__ = [
     "ReviewItemRow",
     "ReviewLeaseRow",
     "ReviewQueueRow",
+    "ReviewQueueTallyRow",
     "ReviewSkipRow",
     "ReviewVerdictRow",
     "ReviewerRow",
@@ -51,12 +52,27 @@ class ReviewQueueRow(Base):
     consensus: Mapped[str] = mapped_column(String(20), default="majority")
     instructions: Mapped[str] = mapped_column(Text, default="")
     training_dataset: Mapped[str | None] = mapped_column(String(200))
-    # Kept current with every insert and status change, so the review screen's progress
-    # costs no COUNT over a million items.
+    # Kept current with every insert, so the review screen's progress costs no COUNT
+    # over a million items; the resolved count is in ReviewQueueTallyRow.
     items_total: Mapped[int] = mapped_column(Integer, default=0)
-    items_resolved: Mapped[int] = mapped_column(Integer, default=0)
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ReviewQueueTallyRow(Base):
+    """A queue's resolved items, counted in a few rows rather than one: every verdict
+    that settles an item adds to the row of its reviewer's shard, so concurrent
+    verdicts rarely wait for each other's row lock (one counter on the queue's row made
+    every verdict of a queue queue up behind the one before, through its commit). The
+    queue's count is the sum of its rows (migration 0012, ADR 0013)."""
+
+    __tablename__ = "review_queue_tallies"
+
+    queue_id: Mapped[int] = mapped_column(
+        ForeignKey("review_queues.id", ondelete="CASCADE"), primary_key=True
+    )
+    shard: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    resolved: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ReviewerRow(Base):
@@ -123,7 +139,11 @@ class ReviewLeaseRow(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    queue_id: Mapped[int] = mapped_column(ForeignKey("review_queues.id", ondelete="CASCADE"))
+    # The item's queue, copied for the (queue, ...) indexes. No foreign key: every lease
+    # and verdict would share-lock the queue's one row (on PostgreSQL a multixact per
+    # insert, which every reader of that row then resolves), and the item's key already
+    # ties the row to the queue and deletes it with the queue's items.
+    queue_id: Mapped[int] = mapped_column(Integer)
     item_id: Mapped[int] = mapped_column(ForeignKey("review_items.id", ondelete="CASCADE"))
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("review_reviewers.id"))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -137,7 +157,7 @@ class ReviewVerdictRow(Base):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    queue_id: Mapped[int] = mapped_column(ForeignKey("review_queues.id", ondelete="CASCADE"))
+    queue_id: Mapped[int] = mapped_column(Integer)  # no foreign key: see ReviewLeaseRow
     item_id: Mapped[int] = mapped_column(ForeignKey("review_items.id", ondelete="CASCADE"))
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("review_reviewers.id"))
     answer: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -25,6 +25,7 @@ from mlgrove.store.models.review import (
     ReviewQueueRow,
     ReviewVerdictRow,
 )
+from mlgrove.store.repos.review_claim import count_resolved
 
 #: Rows per executemany call: bounds the memory of one statement's parameters.
 CHUNK = 5000
@@ -137,11 +138,9 @@ def add_to_counters(s: Session, queue_id: int, *, total: int, resolved: int) -> 
     s.execute(
         update(ReviewQueueRow)
         .where(ReviewQueueRow.id == queue_id)
-        .values(
-            items_total=ReviewQueueRow.items_total + total,
-            items_resolved=ReviewQueueRow.items_resolved + resolved,
-        )
+        .values(items_total=ReviewQueueRow.items_total + total)
     )
+    count_resolved(s.connection(), queue_id, resolved)
 
 
 def reviewers_by_name(s: Session, names: Iterable[str]) -> dict[str, tuple[int, int | None]]:

@@ -52,6 +52,7 @@ from mlgrove.store.models.review import (
     ReviewItemRow,
     ReviewLeaseRow,
     ReviewQueueRow,
+    ReviewQueueTallyRow,
     ReviewSkipRow,
     ReviewVerdictRow,
 )
@@ -72,6 +73,7 @@ __all__ = [
     "next_direct",
     "record_skip",
     "record_verdict",
+    "resolved_of",
     "set_outcome",
     "take_lease",
     "verdicts_of",
@@ -82,6 +84,7 @@ QUEUES = cast(Table, ReviewQueueRow.__table__)
 LEASES = cast(Table, ReviewLeaseRow.__table__)
 VERDICTS = cast(Table, ReviewVerdictRow.__table__)
 SKIPS = cast(Table, ReviewSkipRow.__table__)
+TALLIES = cast(Table, ReviewQueueTallyRow.__table__)
 REVIEWERS = cast(Table, ReviewerRow.__table__)
 PROJECTS = cast(Table, ProjectRow.__table__)
 
@@ -144,6 +147,17 @@ def begin_next(conn: Connection, me: Me) -> None:
         conn.execute(_LOCK_ME[me.by_person], me.params)
 
 
+def _resolved(queue_id: Any) -> Any:
+    return (
+        select(func.coalesce(func.sum(TALLIES.c.resolved), 0))
+        .where(TALLIES.c.queue_id == queue_id)
+        .scalar_subquery()
+    )
+
+
+_RESOLVED = _resolved(QUEUES.c.id)
+
+
 def _lookup_queue(by_person: bool) -> Select[Any]:
     # The queue, the reviewer, their lease in the queue (with its item's columns) and any
     # expired lease of the queue: one row per (held, expired) pair, usually just one.
@@ -156,7 +170,7 @@ def _lookup_queue(by_person: bool) -> Select[Any]:
         select(
             QUEUES.c.id.label("q_id"),
             QUEUES.c.lease_seconds.label("q_lease_seconds"),
-            QUEUES.c.items_resolved.label("q_resolved"),
+            _RESOLVED.label("q_resolved"),
             QUEUES.c.items_total.label("q_total"),
             REVIEWERS.c.id.label("me"),
             mine.c.id.label("lease_id"),
@@ -498,19 +512,42 @@ def set_outcome(
     )
 
 
-_COUNT_RESOLVED = (
-    update(QUEUES)
-    .where(QUEUES.c.id == bindparam("b_queue"))
-    .values(items_resolved=QUEUES.c.items_resolved + bindparam("b_delta"))
-)
+#: Rows per queue of its resolved count: verdicts of reviewers in different shards
+#: never wait for each other's counter (ReviewQueueTallyRow).
+TALLY_SHARDS = 16
 
 
-def count_resolved(conn: Connection, queue_id: int, delta: int) -> None:
-    """Keep the queue's resolved counter in step (last in its transaction: the queue's
-    row is the one every reviewer's verdict updates, so it is locked for the shortest
-    time)."""
+def _count_resolved(dialect: str) -> Any:
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    make = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = make(TALLIES).values(
+        queue_id=bindparam("b_queue"), shard=bindparam("b_shard"), resolved=bindparam("b_delta")
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[TALLIES.c.queue_id, TALLIES.c.shard],
+        set_={"resolved": TALLIES.c.resolved + stmt.excluded.resolved},
+    )
+
+
+_COUNT_RESOLVED = {name: _count_resolved(name) for name in ("postgresql", "sqlite")}
+
+
+def count_resolved(conn: Connection, queue_id: int, delta: int, *, reviewer: int = 0) -> None:
+    """Add ``delta`` to the queue's resolved count, in the row of ``reviewer``'s shard
+    (last in its transaction: that row stays locked until the commit)."""
     if delta:
-        conn.execute(_COUNT_RESOLVED, {"b_queue": queue_id, "b_delta": delta})
+        params = {"b_queue": queue_id, "b_shard": reviewer % TALLY_SHARDS, "b_delta": delta}
+        conn.execute(_COUNT_RESOLVED[conn.dialect.name], params)
+
+
+_RESOLVED_OF = _resolved(bindparam("b_queue"))
+
+
+def resolved_of(conn: Connection, queue_id: int) -> int:
+    """The queue's resolved items."""
+    return int(conn.execute(select(_RESOLVED_OF), {"b_queue": queue_id}).scalar_one())
 
 
 _RECORD_SKIP = insert(SKIPS)

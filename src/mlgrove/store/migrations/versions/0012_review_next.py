@@ -1,4 +1,4 @@
-"""review next item on PostgreSQL: one function call, one round trip
+"""review hot path: next item in one call on PostgreSQL; resolved count in tallies
 
 Revision ID: 0012
 Revises: 0011
@@ -19,11 +19,29 @@ after the reviewer lock see a lease a concurrent call of the same reviewer commi
 
 ``ok`` is false when the reviewer identity or the queue does not exist: the caller's
 ORM path then makes the identity (first use) or explains what is missing. A null item
-with ``ok`` means nothing is left for this reviewer. SQLite needs nothing here.
+with ``ok`` means nothing is left for this reviewer.
+
+The queue's one row stops being every verdict's meeting point (both databases, so the
+schema stays one):
+
+- its resolved counter moves to ``review_queue_tallies``, a few rows per queue (one per
+  shard of reviewers): every verdict that settled an item updated the queue's row and
+  held its lock through the commit's WAL flush, so a queue's verdicts went one at a time;
+- the foreign keys from ``review_leases.queue_id`` and ``review_verdicts.queue_id`` to
+  it go: each insert share-locked the queue's row, which on PostgreSQL, next to the
+  counter's updates, made a new multixact per insert that every reader of the row (each
+  next item reads it) had to look up. The item's key still ties both to the queue and
+  deletes them with its items.
+
+On SQLite the column is dropped with ``ALTER TABLE ... DROP COLUMN`` (SQLite 3.35+), not
+batch mode: batch mode drops and recreates the table, and dropping ``review_queues``
+with foreign keys on would delete every queue's items. ``review_leases`` and
+``review_verdicts`` are rebuilt in batch mode (nothing references them).
 """
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
@@ -59,13 +77,15 @@ BEGIN
     IF v_me IS NULL THEN
         RETURN;
     END IF;
-    SELECT q.id, q.lease_seconds, q.items_resolved, q.items_total
-      INTO v_queue, v_seconds, q_resolved, q_total
+    SELECT q.id, q.lease_seconds, q.items_total
+      INTO v_queue, v_seconds, q_total
       FROM review_queues q JOIN projects p ON p.id = q.project_id
      WHERE p.name = p_project AND q.name = p_queue;
     IF v_queue IS NULL THEN
         RETURN;
     END IF;
+    SELECT coalesce(sum(t.resolved), 0) INTO q_resolved
+      FROM review_queue_tallies t WHERE t.queue_id = v_queue;
     -- A crash may lose the last fraction of a second of claims, whole and in order;
     -- the reviewer just asks again. Verdicts stay durable.
     PERFORM set_config('synchronous_commit', 'off', true);
@@ -127,13 +147,57 @@ $fn$
 """
 
 
+QUEUE_KEYS = {
+    "review_leases": "fk_review_leases_queue_id_review_queues",
+    "review_verdicts": "fk_review_verdicts_queue_id_review_queues",
+}
+
+
 def upgrade() -> None:
-    if op.get_bind().dialect.name != "postgresql":
-        return
-    op.execute(FUNCTION)
+    postgres = op.get_bind().dialect.name == "postgresql"
+    op.create_table(
+        "review_queue_tallies",
+        sa.Column("queue_id", sa.Integer(), nullable=False),
+        sa.Column("shard", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("resolved", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["queue_id"],
+            ["review_queues.id"],
+            name=op.f("fk_review_queue_tallies_queue_id_review_queues"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("queue_id", "shard", name=op.f("pk_review_queue_tallies")),
+    )
+    op.execute(
+        "INSERT INTO review_queue_tallies (queue_id, shard, resolved)"
+        " SELECT id, 0, items_resolved FROM review_queues WHERE items_resolved <> 0"
+    )
+    if postgres:
+        op.drop_column("review_queues", "items_resolved")
+    else:
+        op.execute("ALTER TABLE review_queues DROP COLUMN items_resolved")
+    for table, key in QUEUE_KEYS.items():
+        with op.batch_alter_table(table) as batch:
+            batch.drop_constraint(key, type_="foreignkey")
+    if postgres:
+        op.execute(FUNCTION)
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name != "postgresql":
-        return
-    op.execute("DROP FUNCTION IF EXISTS grove_review_next(text, text, integer, text, timestamp)")
+    postgres = op.get_bind().dialect.name == "postgresql"
+    if postgres:
+        op.execute(
+            "DROP FUNCTION IF EXISTS grove_review_next(text, text, integer, text, timestamp)"
+        )
+    for table, key in QUEUE_KEYS.items():
+        with op.batch_alter_table(table) as batch:
+            batch.create_foreign_key(key, "review_queues", ["queue_id"], ["id"], ondelete="CASCADE")
+    op.add_column(
+        "review_queues",
+        sa.Column("items_resolved", sa.Integer(), nullable=False, server_default="0"),
+    )
+    op.execute(
+        "UPDATE review_queues SET items_resolved = (SELECT coalesce(sum(t.resolved), 0)"
+        " FROM review_queue_tallies t WHERE t.queue_id = review_queues.id)"
+    )
+    op.drop_table("review_queue_tallies")
