@@ -5,7 +5,10 @@ expression costs about four times as much as running a cached one, and a next-it
 is only three statements (SQLite: find queue, reviewer, held and expired leases in one;
 claim; write the lease. PostgreSQL: lock the reviewer; the look-up; claim and lease in
 one). They run on a Core ``Connection`` inside the caller's write transaction, so
-nothing here commits.
+nothing here commits. On PostgreSQL a next item for a known reviewer and named project
+is instead one call of the server-side function ``grove_review_next`` (migration 0012,
+ADR 0013), which runs these same steps: :func:`next_direct`. The statements here then
+serve the first use and SQLite, and the two are compared by a test.
 
 The claim is one ``UPDATE ... WHERE id = (SELECT ... ORDER BY priority DESC, id DESC
 LIMIT 1) RETURNING ...``: the sub-select reads the ``(queue_id, status, priority, id)``
@@ -15,7 +18,7 @@ carries ``FOR NO KEY UPDATE SKIP LOCKED``: concurrent reviewers pass over a row 
 transaction is claiming instead of waiting for it (SQLite renders no locking clause; its
 writes are serialised anyway).
 
-Locks are taken in one order everywhere (reviewer, lease, item, queue), so two of these
+Locks are taken in one order everywhere (reviewer, lease, item, tally), so two of these
 transactions cannot deadlock on PostgreSQL.
 """
 
