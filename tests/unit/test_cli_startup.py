@@ -34,3 +34,36 @@ def test_start_up_loads_no_heavy_library_it_does_not_need(
     statement: str, allowed: set[str]
 ) -> None:
     assert loaded_after(statement) & HEAVY == allowed
+
+
+GC_PROBE = """
+import gc, os, sys, time
+from mlgrove.cli import startup
+startup.LONGEST_S = float(sys.argv[1])
+startup.quiet()
+states = [gc.isenabled()]
+pid = os.fork()
+if pid == 0:  # a child forked during start-up collects as usual
+    os._exit(0 if gc.isenabled() else 1)
+states.append(os.waitpid(pid, 0)[1] == 0)
+if sys.argv[2] == "done":
+    startup.done()
+    states.append(gc.get_freeze_count() > 0)
+else:  # nobody says start-up is over: the collector comes back on by itself
+    deadline = time.monotonic() + 30
+    while not gc.isenabled() and time.monotonic() < deadline:
+        time.sleep(0.02)
+states.append(gc.isenabled())
+print(states)
+"""
+
+
+@pytest.mark.parametrize(
+    ("how", "expected"),
+    [("done", "[False, True, True, True]"), ("by-itself", "[False, True, True]")],
+)
+def test_the_collector_is_off_during_start_up_only(how: str, expected: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", GC_PROBE, "0.2", how], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == expected

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich.console import Console
 
+from mlgrove.cli import startup
 from mlgrove.config import Settings, load_settings
 from mlgrove.errors import WorkspaceNotFound
 from mlgrove.workspace import Workspace, find_workspace
@@ -56,6 +57,8 @@ def client(ctx: typer.Context) -> Client:
 
     st = state(ctx)
     if st.url:
-        return connect(st.url, token=st.token)
-    ws = find_workspace(st.workspace)
-    return connect(Path(ws.root), user=st.user)
+        grove = connect(st.url, token=st.token)
+    else:
+        grove = connect(Path(find_workspace(st.workspace).root), user=st.user)
+    startup.done()
+    return grove

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from mlgrove.cli import startup
 from mlgrove.cli.common import client, err, out, state, workspace
 from mlgrove.domain.clock import utcnow
 from mlgrove.domain.datasets import DatasetKind, Version
@@ -56,6 +57,7 @@ def _ctx(ctx: typer.Context) -> Iterator[Context]:
         if st.user:
             with runtime.db.read() as s:
                 actor = people_repo.person(people_repo.person_row_by_username(s, st.user))
+        startup.done()
         yield runtime.as_actor(actor)
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from mlgrove.cli import startup
 from mlgrove.cli.common import err, out, state, workspace
 from mlgrove.domain.people import LOCAL_ADMIN
 from mlgrove.errors import InvalidInput
@@ -39,6 +40,7 @@ def _ctx(ctx: typer.Context) -> Iterator[Context]:
         if st.user:
             with runtime.db.read() as s:
                 actor = people_repo.person(people_repo.person_row_by_username(s, st.user))
+        startup.done()
         yield runtime.as_actor(actor)
 
 

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from mlgrove.cli import startup
 from mlgrove.errors import GroveError
 
 if TYPE_CHECKING:
@@ -121,6 +122,8 @@ def run(argv: list[str] | None = None) -> int:
     try:
         # Standalone mode: Typer itself prints usage errors (exit 2) and handles --help.
         args = sys.argv[1:] if argv is None else argv
+        if argv is None:  # a process of its own (not a caller's, e.g. a test's)
+            startup.quiet()
         quick = _quick(args)
         if quick is not None:
             code = quick

@@ -16,6 +16,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
+from mlgrove.cli import startup
 from mlgrove.cli.common import err, out, state, workspace
 from mlgrove.cli.pipeline_fast import (
     emit,
@@ -64,6 +65,7 @@ def _ctx(ctx: typer.Context) -> Iterator[Any]:
         if st.user:
             with runtime.db.read() as s:
                 actor = people_repo.person(people_repo.person_row_by_username(s, st.user))
+        startup.done()
         yield runtime.as_actor(actor)
 
 
