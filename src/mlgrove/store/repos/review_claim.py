@@ -517,7 +517,7 @@ def set_outcome(
 
 #: Rows per queue of its resolved count: verdicts of reviewers in different shards
 #: never wait for each other's counter (ReviewQueueTallyRow).
-TALLY_SHARDS = 16
+TALLY_SHARDS = 64
 
 
 def _count_resolved(dialect: str) -> Any:
