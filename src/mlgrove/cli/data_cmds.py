@@ -93,6 +93,9 @@ def _fmt_bytes(n: int) -> str:
 
 @contextmanager
 def _progress(label: str, unit: str, quiet: bool) -> Iterator[Any]:
+    if quiet or not err.is_terminal:  # no spinner noise in logs and pipes
+        yield lambda n: None
+        return
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     with Progress(
@@ -102,7 +105,6 @@ def _progress(label: str, unit: str, quiet: bool) -> Iterator[Any]:
         TimeElapsedColumn(),
         console=err,
         transient=True,
-        disable=quiet or not err.is_terminal,  # no spinner noise in logs and pipes
     ) as bar:
         task = bar.add_task(label, total=None)
         yield lambda n: bar.advance(task, n)
