@@ -244,17 +244,18 @@ def _settle(
             (r.reviewer_id, r.name, dict(r.answer)) for r in claims.verdicts_of(conn, item_id)
         ]
     new = outcome(s, queue, counted, verdicts)
-    claims.set_outcome(
+    resolved = ItemStatus.RESOLVED.value
+    claims.settle(
         conn,
         item_id,
         status=new.status,
         answer=new.answer,
         priority=new.priority,
         resolved_by=new.resolved_by,
+        queue_id=queue.id,
+        resolved_delta=(new.status == resolved) - (counted.status == resolved),
+        reviewer=reviewer,
     )
-    resolved = ItemStatus.RESOLVED.value
-    delta = (new.status == resolved) - (counted.status == resolved)
-    claims.count_resolved(conn, queue.id, delta, reviewer=reviewer)
 
 
 def submit(
@@ -295,13 +296,6 @@ def submit(
         if found.lease_expires is None or found.lease_expires <= now:
             raise _not_leased(item_id, expired=found.lease_expires is not None)
         clean = rules.check_answer(queue, answer)
-        if not claims.drop_lease(conn, item_id, found.me, now):
-            # Lost a race: another request of theirs handed it in (or a reclaim took the
-            # lease) between the look-up and here.
-            again = claims.lookup_submit(conn, item_id, _me(ctx))
-            if again is not None and again.earlier_id is not None:
-                return _earlier(s, item_id, again.earlier_id, found.me_name, submit_key)
-            raise _not_leased(item_id, expired=True)
         values = {
             "queue_id": queue.id,
             "item_id": item_id,
@@ -313,8 +307,15 @@ def submit(
             "submit_key": submit_key,
             "created_at": now,
         }
-        verdict_id = claims.record_verdict(conn, values)
-        counted = claims.count_verdict(conn, item_id, +1)
+        handed = claims.hand_in(conn, values, now)
+        if handed is None:
+            # Lost a race: another request of theirs handed it in (or a reclaim took the
+            # lease) between the look-up and here. Nothing was written.
+            again = claims.lookup_submit(conn, item_id, _me(ctx))
+            if again is not None and again.earlier_id is not None:
+                return _earlier(s, item_id, again.earlier_id, found.me_name, submit_key)
+            raise _not_leased(item_id, expired=True)
+        verdict_id, counted = handed
         _settle(s, conn, queue, item_id, counted, (found.me, found.me_name, clean), found.me)
         return Verdict(
             id=verdict_id,

@@ -70,6 +70,7 @@ __all__ = [
     "extend_lease",
     "give_back",
     "give_back_slot",
+    "hand_in",
     "leases_to_handle",
     "lookup_queue",
     "lookup_submit",
@@ -78,6 +79,7 @@ __all__ = [
     "record_verdict",
     "resolved_of",
     "set_outcome",
+    "settle",
     "take_lease",
     "verdicts_of",
 ]
@@ -447,19 +449,21 @@ def record_verdict(conn: Connection, values: dict[str, Any]) -> int:
     return int(conn.execute(_RECORD_VERDICT, values).scalar_one())
 
 
+#: The item's values that settle it, as a verdict count gives them back.
+_COUNTED = (
+    ITEMS.c.verdict_count,
+    ITEMS.c.status,
+    ITEMS.c.uncertainty,
+    ITEMS.c.random_slice,
+    ITEMS.c.negative_feedback,
+    ITEMS.c.priority,
+    ITEMS.c.resolved_by,
+)
 _COUNT_VERDICT = (
     update(ITEMS)
     .where(ITEMS.c.id == bindparam("b_item"))
     .values(verdict_count=ITEMS.c.verdict_count + bindparam("b_delta"))
-    .returning(
-        ITEMS.c.verdict_count,
-        ITEMS.c.status,
-        ITEMS.c.uncertainty,
-        ITEMS.c.random_slice,
-        ITEMS.c.negative_feedback,
-        ITEMS.c.priority,
-        ITEMS.c.resolved_by,
-    )
+    .returning(*_COUNTED)
 )
 
 
@@ -467,6 +471,73 @@ def count_verdict(conn: Connection, item_id: int, delta: int) -> Row[Any]:
     """Add ``delta`` to the item's verdict count (this locks the item's row until the
     end of the transaction on PostgreSQL); the item's values that settle it."""
     return conn.execute(_COUNT_VERDICT, {"b_item": item_id, "b_delta": delta}).one()
+
+
+_VERDICT_COLUMNS = (
+    "queue_id",
+    "item_id",
+    "reviewer_id",
+    "answer",
+    "improve",
+    "tags",
+    "seconds",
+    "submit_key",
+    "created_at",
+)
+
+
+def _hand_in() -> Select[Any]:
+    # PostgreSQL runs data-modifying CTEs, each exactly once: the live lease is checked
+    # and deleted, the verdict written only if it was, and the item's count moved only
+    # if the verdict was: one round trip for what were three (same lock order: lease,
+    # item). No row back means the lease was not (or no longer) theirs.
+    dropped = (
+        delete(LEASES)
+        .where(
+            LEASES.c.item_id == bindparam("v_item_id"),
+            LEASES.c.reviewer_id == bindparam("v_reviewer_id"),
+            LEASES.c.expires_at > bindparam("b_now"),
+        )
+        .returning(LEASES.c.id)
+        .cte("dropped")
+    )
+    # Parameters named after no column: an UPDATE in the same statement would take a
+    # parameter named like one of its columns as a value to set.
+    values = [bindparam(f"v_{name}", type_=VERDICTS.c[name].type) for name in _VERDICT_COLUMNS]
+    verdict = (
+        insert(VERDICTS)
+        .from_select(list(_VERDICT_COLUMNS), select(*values).select_from(dropped))
+        .returning(VERDICTS.c.id)
+        .cte("verdict")
+    )
+    counted = (
+        update(ITEMS)
+        .where(ITEMS.c.id == bindparam("v_item_id"), exists(select(verdict.c.id)))
+        .values(verdict_count=ITEMS.c.verdict_count + 1)
+        .returning(*_COUNTED)
+        .cte("counted")
+    )
+    return select(verdict.c.id.label("verdict_id"), *counted.c).select_from(
+        verdict.join(counted, true())
+    )
+
+
+_HAND_IN = _hand_in()
+
+
+def hand_in(conn: Connection, values: dict[str, Any], now: datetime) -> tuple[int, Row[Any]] | None:
+    """Take the reviewer's live lease on the item, record their verdict (``values``:
+    the verdict's columns) and count it on the item: the verdict's id and the item's
+    values that settle it (as :func:`count_verdict` gives them), or None when they hold
+    no live lease on it (and nothing was written)."""
+    if conn.dialect.name == "postgresql":
+        params = {f"v_{name}": value for name, value in values.items()}
+        row = conn.execute(_HAND_IN, {**params, "b_now": now}).first()
+        return None if row is None else (int(row.verdict_id), row)
+    if not drop_lease(conn, values["item_id"], values["reviewer_id"], now):
+        return None
+    verdict_id = record_verdict(conn, values)
+    return verdict_id, count_verdict(conn, values["item_id"], +1)
 
 
 _VERDICTS_OF = (
@@ -543,6 +614,62 @@ def count_resolved(conn: Connection, queue_id: int, delta: int, *, reviewer: int
     if delta:
         params = {"b_queue": queue_id, "b_shard": reviewer % TALLY_SHARDS, "b_delta": delta}
         conn.execute(_COUNT_RESOLVED[conn.dialect.name], params)
+
+
+def _settle_and_count() -> Any:
+    # PostgreSQL: the item's outcome and the queue's tally in one round trip (a
+    # data-modifying CTE runs exactly once; item before tally, the usual lock order).
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+    outcome = _SET_OUTCOME.returning(ITEMS.c.id).cte("outcome")
+    stmt = pg_insert(TALLIES).from_select(
+        ["queue_id", "shard", "resolved"],
+        select(
+            bindparam("b_queue", type_=Integer()),
+            bindparam("b_shard", type_=Integer()),
+            bindparam("b_delta", type_=Integer()),
+        ).select_from(outcome),
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[TALLIES.c.queue_id, TALLIES.c.shard],
+        set_={"resolved": TALLIES.c.resolved + stmt.excluded.resolved},
+    ).add_cte(outcome)
+
+
+_SETTLE_AND_COUNT = _settle_and_count()
+
+
+def settle(
+    conn: Connection,
+    item_id: int,
+    *,
+    status: str,
+    answer: Any,
+    priority: float,
+    resolved_by: str | None,
+    queue_id: int,
+    resolved_delta: int,
+    reviewer: int,
+) -> None:
+    """Write the item's outcome (:func:`set_outcome`) and move the queue's resolved
+    count by ``resolved_delta`` in ``reviewer``'s shard (:func:`count_resolved`)."""
+    outcome = {
+        "b_item": item_id,
+        "b_status": status,
+        "b_answer": answer,
+        "b_priority": priority,
+        "b_resolved_by": resolved_by,
+    }
+    if resolved_delta and conn.dialect.name == "postgresql":
+        tally = {
+            "b_queue": queue_id,
+            "b_shard": reviewer % TALLY_SHARDS,
+            "b_delta": resolved_delta,
+        }
+        conn.execute(_SETTLE_AND_COUNT, {**outcome, **tally})
+        return
+    conn.execute(_SET_OUTCOME, outcome)
+    count_resolved(conn, queue_id, resolved_delta, reviewer=reviewer)
 
 
 _RESOLVED_OF = _resolved(bindparam("b_queue"))
