@@ -60,13 +60,19 @@ from benchmarks._tables import (
     grove_versions,
     run_checked,
 )
+from benchmarks.objects_add import count_objects
 
 NAME = "files_add_status"
 DESCRIPTION = "add N small files, then status unchanged: `mlgrove data` vs DVC vs Oxen"
 SCALES = {"small": 10_000, "full": 100_000}
 FILE_SIZE = 4096
 SEED = 20240613
-MEASURED_SOURCES = ["src/mlgrove/services/filesets.py", "src/mlgrove/store/objects.py"]
+MEASURED_SOURCES = [
+    "src/mlgrove/services/filesets.py",
+    "src/mlgrove/store/objects.py",
+    "src/mlgrove/store/packs.py",
+    "src/mlgrove/filesets/hashing.py",
+]
 
 
 # --------------------------------------------------------------------------- Oxen worker
@@ -108,6 +114,15 @@ def _grove_add(fileset: FileSet, ws: Path) -> Contender:
     def verify(rep: int, inner: dict[str, Any] | None) -> str | None:
         if inner is None or inner.get("rows") != fileset.count:
             return f"unexpected output {str(inner)[:300]}"
+        # Every file's content (all distinct) plus the manifest, counted through the
+        # store's API (packed objects are not files of their own), and no temporary files.
+        store = ws / ".mlgrove" / "objects"
+        objects, leftovers = count_objects(store), count_files(store / "tmp")
+        if objects != fileset.count + 1 or leftovers:
+            return (
+                f"store holds {objects} objects (expected {fileset.count} + 1 manifest) "
+                f"and {leftovers} temporary files"
+            )
         return None
 
     return Contender(

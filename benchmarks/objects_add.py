@@ -4,23 +4,28 @@ Usage: ``python -m benchmarks.objects_add --scale small|full [--reps N] [--threa
 
 The job: take every file of a folder, hash it, and keep a copy under its content address.
 
-- ``grove-seq``: ``LocalObjectStore.put_file`` for each file, one after the other, in a
-  fresh store folder each repetition. This is the shipping API, with its durability:
-  every object is fsync'ed, renamed into place, and its folder fsync'ed.
+- ``grove-seq``: ``LocalObjectStore.put_file`` for each file, one after the other, inside
+  one ``store.batch()`` (the API for storing many objects; ``mlgrove data add`` uses it),
+  in a fresh store folder each repetition. Small objects go into a pack file, published
+  with its index after one fsync when the batch ends (docs/adr/0014-pack-files.md).
 - ``grove-threads``: the same calls spread over a ``ThreadPoolExecutor`` (``--threads``,
-  default 8). Fair: ``ObjectStore`` is documented as safe to share between threads
-  (temporary names are unique, the final rename is atomic).
+  default 8), in one batch. Fair: ``ObjectStore`` is documented as safe to share between
+  threads.
 - ``dvc-add``: ``dvc add data`` in a fresh ``git init && dvc init`` repo each repetition
   (md5 hashing, copy into ``.dvc/cache``: the same job). DVC's own state and index
   (``DVC_SITE_CACHE_DIR``) are fresh each repetition too, so it cannot skip hashing.
 - ``limit``: just read every file and BLAKE3-hash it, no writes: the floor for this job
   from Python on this machine.
-- ``grove-seq-nofsync``: diagnostic only, NOT a shipping configuration: ``grove-seq``
-  with ``os.fsync`` patched to a no-op, to show what per-object durability costs.
+- ``grove-loose``: diagnostic, the store before pack files: ``put_file`` per file
+  outside a batch, so each object is a file of its own, fsynced and renamed into place.
 
 Every contender runs as a fresh subprocess; its wall time includes interpreter start-up
 and imports (what a user waits for). The ``durable`` columns add an ``os.sync()`` right
 after the run: DVC does not fsync, so its ``as run`` time leaves data in the page cache.
+
+A Grove run counts only if its store then holds exactly N objects, counted through the
+store's own API (``iter_addresses``: packed and loose objects alike), and no temporary
+files.
 """
 
 from __future__ import annotations
@@ -95,9 +100,6 @@ def _worker(mode: str, data: Path, store_dir: Path | None, threads: int) -> dict
             "digest": listing_digest(entries),
         }
 
-    if mode == "grove-seq-nofsync":
-        os.fsync = lambda fd: None  # diagnostic: what the store costs without durability
-
     from mlgrove.store.objects import LocalObjectStore
 
     assert store_dir is not None
@@ -105,9 +107,12 @@ def _worker(mode: str, data: Path, store_dir: Path | None, threads: int) -> dict
     store = LocalObjectStore(store_dir)
     paths = list_files(data)
     if mode == "grove-threads":
-        with ThreadPoolExecutor(max_workers=threads) as pool:
+        with store.batch(), ThreadPoolExecutor(max_workers=threads) as pool:
             stored = list(pool.map(store.put_file, paths))
-    elif mode in ("grove-seq", "grove-seq-nofsync"):
+    elif mode == "grove-seq":
+        with store.batch():
+            stored = [store.put_file(path) for path in paths]
+    elif mode == "grove-loose":
         stored = [store.put_file(path) for path in paths]
     else:
         raise SystemExit(f"unknown worker mode {mode!r}")
@@ -121,6 +126,15 @@ def _worker(mode: str, data: Path, store_dir: Path | None, threads: int) -> dict
 
 
 # --------------------------------------------------------------------------- scenario
+
+
+def count_objects(store: Path) -> int:
+    """How many objects a Grove store holds, through its own API (packed and loose)."""
+    from mlgrove.store.objects import LocalObjectStore
+
+    if not store.exists():
+        return 0
+    return sum(1 for _ in LocalObjectStore(store).iter_addresses())
 
 
 def _grove_contender(
@@ -147,7 +161,7 @@ def _grove_contender(
         remove_tree(store)
 
     def verify(rep: int, inner: dict[str, Any] | None) -> str | None:
-        objects = count_files(store, exclude_dirs=("tmp",))
+        objects = count_objects(store)
         leftovers = count_files(store / "tmp")
         if objects != fileset.count or leftovers:
             return (
@@ -271,7 +285,7 @@ def run(scale: str, reps: int, skip_peers: bool = False, threads: int = DEFAULT_
     contenders = [
         _grove_contender(
             "grove-seq",
-            "LocalObjectStore.put_file per file, sequential (fsync per object + dir fsync)",
+            "LocalObjectStore.put_file per file, sequential, in one batch (pack files)",
             "grove",
             fileset,
             work,
@@ -280,7 +294,7 @@ def run(scale: str, reps: int, skip_peers: bool = False, threads: int = DEFAULT_
         _dvc_contender(peer, fileset, repo, work),
         _grove_contender(
             "grove-threads",
-            f"LocalObjectStore.put_file via ThreadPoolExecutor({threads}), same durability",
+            f"LocalObjectStore.put_file via ThreadPoolExecutor({threads}), in one batch",
             "grove",
             fileset,
             work,
@@ -288,8 +302,8 @@ def run(scale: str, reps: int, skip_peers: bool = False, threads: int = DEFAULT_
         ),
         _limit_contender(fileset),
         _grove_contender(
-            "grove-seq-nofsync",
-            "DIAGNOSTIC ONLY: grove-seq with os.fsync patched out (not durable, not shipped)",
+            "grove-loose",
+            "diagnostic: put_file per file outside a batch (one file per object, fsync each)",
             "diagnostic",
             fileset,
             work,
@@ -305,7 +319,7 @@ def run(scale: str, reps: int, skip_peers: bool = False, threads: int = DEFAULT_
             ("grove-seq/limit", "grove-seq", "limit"),
             ("grove-threads/limit", "grove-threads", "limit"),
             ("dvc/limit", "dvc-add", "limit"),
-            ("grove-seq/grove-seq-nofsync", "grove-seq", "grove-seq-nofsync"),
+            ("grove-loose/grove-seq", "grove-loose", "grove-seq"),
         ],
     )
     print_table(measured, ratios)
@@ -331,7 +345,7 @@ def run(scale: str, reps: int, skip_peers: bool = False, threads: int = DEFAULT_
             "data_digest": fileset.digest,
         },
         "machine": machine_facts(),
-        "grove": grove_facts(["src/mlgrove/store/objects.py"]),
+        "grove": grove_facts(["src/mlgrove/store/objects.py", "src/mlgrove/store/packs.py"]),
         "peers": {"dvc": peer.facts()},
         "page_cache": {
             "warm_read_s": round(warm_s, 3),

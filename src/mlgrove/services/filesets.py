@@ -120,7 +120,7 @@ def add_folder(
         cache.save()
         if parent is not None and manifest_address == parent.address:
             return _nothing_to_commit(ctx, name, parent, grandparent)
-        manifest_stored = ctx.objects.put_bytes(manifest_bytes)
+        manifest_stored = ctx.objects.put_bytes(manifest_bytes, address=manifest_address)
     new_objects = sink.stored()
     new_bytes = sum(st.size for st in new_objects if st.new)
 
