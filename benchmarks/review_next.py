@@ -14,6 +14,10 @@ SQLite (a file under ``benchmarks/.data``) and PostgreSQL (a
 fresh database on ``MLGROVE_BENCH_POSTGRES_URL``, default
 ``postgresql://postgres@127.0.0.1:5432/postgres``; skipped when none answers).
 
+With ``--pause-ms M`` each reviewer also spends a random time between items (exponential,
+mean M ms: people at a fast pace) and the same is reported again under ``paced``; the
+target is judged on the rounds with no pause.
+
 This measures the service in one process (as ``mlgrove serve`` runs it, threads sharing
 one runtime), without HTTP; the peer comparison (Label Studio's next-task API) is not
 run, see docs/benchmarks.md.
@@ -138,8 +142,9 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[k]
 
 
-def measure(runtime: Any, reviewers: list[Any]) -> dict[str, Any]:
-    """One round: every reviewer in their own thread, WARMUP + CYCLES next/submit cycles."""
+def measure(runtime: Any, reviewers: list[Any], pause_ms: float = 0.0) -> dict[str, Any]:
+    """One round: every reviewer in their own thread, WARMUP + CYCLES next/submit cycles,
+    with a random pause (exponential, mean ``pause_ms``) after each verdict."""
     from mlgrove.services import review_assign
 
     latencies: list[float] = []
@@ -150,6 +155,7 @@ def measure(runtime: Any, reviewers: list[Any]) -> dict[str, Any]:
 
     def work(person: Any) -> None:
         ctx = runtime.as_actor(person)
+        pace = random.Random(person.username)
         mine: list[float] = []
         mine_submit: list[float] = []
         try:
@@ -165,6 +171,8 @@ def measure(runtime: Any, reviewers: list[Any]) -> dict[str, Any]:
                 if cycle >= WARMUP:
                     mine.append(elapsed)
                     mine_submit.append(time.perf_counter() - t1)
+                if pause_ms:
+                    time.sleep(pace.expovariate(1000.0 / pause_ms))
         except Exception as exc:  # reported in the results, not swallowed
             with lock:
                 errors.append(f"{person.username}: {exc!r}")
@@ -197,6 +205,15 @@ def measure(runtime: Any, reviewers: list[Any]) -> dict[str, Any]:
     }
 
 
+def _paced(rounds: list[dict[str, Any]], pause_ms: float) -> dict[str, Any]:
+    p99s = [r["p99_ms"] for r in rounds if r["p99_ms"] is not None]
+    return {
+        "mean_pause_ms": pause_ms,
+        "rounds": rounds,
+        "median_of_p99_ms": round(statistics.median(p99s), 2) if p99s else None,
+    }
+
+
 def _loadavg() -> float | None:
     return round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
 
@@ -222,22 +239,32 @@ def _kept_results(scale: str, measured: dict[str, Any]) -> dict[str, Any]:
     return {**kept, **measured}
 
 
-def run(scale: str, reps: int, skip_peers: bool = False, backend: str = "both") -> dict[str, Any]:
+def run(
+    scale: str,
+    reps: int,
+    skip_peers: bool = False,
+    backend: str = "both",
+    pause_ms: float = 0.0,
+) -> dict[str, Any]:
     reps = check_reps(reps)
     items = SIZES[scale]
     results: dict[str, Any] = {}
     for backend_name, url in _database_urls(scale, backend).items():
         print(f"  {backend_name}: queueing {items:,} items ...", flush=True)
         runtime, reviewers, build_s = build(url, items)
-        rounds = []
-        alone = []
+        rounds: list[dict[str, Any]] = []
+        alone: list[dict[str, Any]] = []
+        paced: list[dict[str, Any]] = []
         for rep in range(reps):
             # One reviewer alone (the service time), then all twenty at once (with queueing).
-            for label, who, into in (
-                ("1 reviewer", reviewers[:1], alone),
-                ("20 reviewers", reviewers, rounds),
-            ):
-                r = measure(runtime, who)
+            plan = [
+                ("1 reviewer", reviewers[:1], alone, 0.0),
+                ("20 reviewers", reviewers, rounds, 0.0),
+            ]
+            if pause_ms:
+                plan.append((f"20, ~{pause_ms:g} ms", reviewers, paced, pause_ms))
+            for label, who, into, pause in plan:
+                r = measure(runtime, who, pause)
                 into.append(r)
                 print(
                     f"  rep {rep + 1}/{reps}  {backend_name:<10} {label:<12} next-item median "
@@ -250,6 +277,7 @@ def run(scale: str, reps: int, skip_peers: bool = False, backend: str = "both") 
         runtime.close()
         p99s = [r["p99_ms"] for r in rounds if r["p99_ms"] is not None]
         results[backend_name] = {
+            **({"paced": _paced(paced, pause_ms)} if paced else {}),
             "items_queued": items,
             "build_s": round(build_s, 1),
             "rounds": rounds,
@@ -295,8 +323,16 @@ def main(argv: list[str] | None = None) -> int:
         default="both",
         help="which database to measure (default: both); the other's last results are kept",
     )
+    parser.add_argument(
+        "--pause-ms",
+        type=float,
+        default=0.0,
+        help="also measure rounds where each reviewer pauses between items (exponential, "
+        "this mean in ms: people at a fast pace); reported under 'paced', the target is "
+        "judged on the rounds with no pause",
+    )
     args = parser.parse_args(argv)
-    run(args.scale, args.reps, args.skip_peers, args.backend)
+    run(args.scale, args.reps, args.skip_peers, args.backend, args.pause_ms)
     return 0
 
 
