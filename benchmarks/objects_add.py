@@ -262,7 +262,13 @@ def _dvc_contender(peer: Peer, fileset: FileSet, repo: Path, work: Path) -> Cont
     )
 
 
-def run(scale: str, reps: int, skip_peers: bool = False, threads: int = DEFAULT_THREADS) -> dict:
+def run(
+    scale: str,
+    reps: int,
+    skip_peers: bool = False,
+    threads: int = DEFAULT_THREADS,
+    loose: bool = True,
+) -> dict:
     check_reps(reps)
     count = SCALES[scale]
     work = DATA_DIR / f"{NAME}-{scale}"
@@ -301,15 +307,18 @@ def run(scale: str, reps: int, skip_peers: bool = False, threads: int = DEFAULT_
             threads,
         ),
         _limit_contender(fileset),
-        _grove_contender(
-            "grove-loose",
-            "diagnostic: put_file per file outside a batch (one file per object, fsync each)",
-            "diagnostic",
-            fileset,
-            work,
-            threads,
-        ),
     ]
+    if loose:
+        contenders.append(
+            _grove_contender(
+                "grove-loose",
+                "diagnostic: put_file per file outside a batch (one file per object, fsync each)",
+                "diagnostic",
+                fileset,
+                work,
+                threads,
+            )
+        )
     measured = run_alternating(contenders, reps, resident_probe=partial(page_cache_resident, paths))
     ratios = compute_ratios(
         measured,
@@ -368,6 +377,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=f"python -m benchmarks.{NAME}", description=DESCRIPTION)
     add_common_args(parser)
     parser.add_argument("--threads", type=int, default=DEFAULT_THREADS)
+    parser.add_argument(
+        "--no-loose",
+        action="store_true",
+        help="skip the grove-loose diagnostic (minutes per repetition at full scale)",
+    )
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--store", type=Path, help=argparse.SUPPRESS)
@@ -375,7 +389,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker:
         print(json.dumps(_worker(args.worker, args.data, args.store, args.threads)))
         return 0
-    run(args.scale, args.reps, skip_peers=args.skip_peers, threads=args.threads)
+    run(
+        args.scale,
+        args.reps,
+        skip_peers=args.skip_peers,
+        threads=args.threads,
+        loose=not args.no_loose,
+    )
     return 0
 
 

@@ -319,3 +319,44 @@ def test_the_index_format(store: LocalObjectStore) -> None:
     assert digests == sorted(bytes.fromhex(address(c)) for c in (b"a", b"b"))
     pack = idx.with_suffix(".pack").read_bytes()
     assert pack.startswith(packs.PACK_MAGIC)
+
+
+def test_a_pack_written_on_the_writer_thread_reads_back(
+    store: LocalObjectStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(packs, "FLUSH_BYTES", 64 << 10)  # hand blocks to the thread often
+    monkeypatch.setattr(packs, "SYNC_BYTES", 256 << 10)  # and flush them to disk on the way
+    contents = [os.urandom(4096) for _ in range(500)]
+    with store.batch():
+        for c in contents:
+            store.put_bytes(c)
+    fresh = LocalObjectStore(store.root)
+    assert [fresh.get_bytes(address(c)) for c in contents] == contents
+
+
+def test_a_write_error_on_the_writer_thread_fails_the_batch_cleanly(
+    store: LocalObjectStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with store.batch():
+        kept = store.put_bytes(b"before the disk filled up")
+    monkeypatch.setattr(packs, "FLUSH_BYTES", 16 << 10)
+    calls = []
+    real_writev = os.writev
+
+    def disk_full(fd: int, buffers: list[bytes]) -> int:
+        calls.append(fd)
+        if len(calls) > 2:
+            raise OSError(28, "No space left on device")
+        return real_writev(fd, buffers)
+
+    def add_many() -> None:
+        with store.batch():
+            for i in range(200):
+                store.put_bytes(os.urandom(4096) + bytes([i]))
+
+    monkeypatch.setattr(os, "writev", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        add_many()
+    monkeypatch.undo()
+    assert list((store.root / "tmp").iterdir()) == []
+    assert list(LocalObjectStore(store.root).iter_addresses()) == [kept.address]

@@ -453,10 +453,14 @@ def _read_small(path: Path, limit: int) -> bytes | None:
     read for a small file, no second pass to hash it)."""
     fd = os.open(path, os.O_RDONLY | _O_CLOEXEC)
     try:
-        if os.fstat(fd).st_size > limit:
+        size = os.fstat(fd).st_size
+        if size > limit:
             return None
-        parts: list[bytes] = []
-        total = 0
+        data = os.read(fd, size + 1)
+        if len(data) == size:
+            return data  # all of it, and nothing after it: one read
+        parts = [data]  # it grew or shrank since the fstat: read to the end
+        total = len(data)
         while total <= limit and (block := os.read(fd, limit + 1 - total)):
             parts.append(block)
             total += len(block)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import queue
 import struct
 import threading
 import time
@@ -53,6 +54,10 @@ PACK_MAX_BYTES = 256 << 20
 #: one per object).
 FLUSH_BYTES = 4 << 20
 IOV_MAX = min(1024, os.sysconf("SC_IOV_MAX") if hasattr(os, "sysconf") else 1024)
+#: Blocks handed to the writing thread and not yet written, at most.
+QUEUED_BLOCKS = 4
+#: The writing thread flushes the pack to the disk after this many bytes.
+SYNC_BYTES = 64 << 20
 #: A folder changed less than this long before it was listed may change again without
 #: its mtime changing (coarse timestamps): it is listed again on the next miss.
 RACY_NS = 1_000_000_000
@@ -70,7 +75,13 @@ class DamagedIndex(ValueError):
 
 class PackWriter:
     """One pack being written under ``tmp/``. Not thread-safe: the store serialises
-    :meth:`append` under its lock."""
+    :meth:`append` under its lock.
+
+    The bytes go to disk on a thread of their own, a few MB at a time, and are flushed
+    to the disk (``fdatasync``) every :data:`SYNC_BYTES` while the caller goes on
+    hashing: the system calls run on the other core, and when the batch ends only the
+    last few MB are left to wait for.
+    """
 
     def __init__(self, tmp_dir: Path) -> None:
         stem = tmp_dir / uuid.uuid4().hex
@@ -84,6 +95,10 @@ class PackWriter:
         self.size = len(PACK_MAGIC)  # bytes appended, written or waiting
         self.entries: list[tuple[bytes, int, int]] = []
         self.name = ""
+        self._queue: queue.Queue[list[bytes] | None] = queue.Queue(maxsize=QUEUED_BLOCKS)
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+        self._unsynced = 0
 
     def append(self, digest: bytes, data: bytes) -> None:
         n = len(data)
@@ -93,24 +108,61 @@ class PackWriter:
         self.size = offset + n
         self._buffered += RECORD.size + n
         if self._buffered >= FLUSH_BYTES or len(self._parts) >= IOV_MAX - 1:
-            self._flush()
+            self._hand_off()
 
-    def _flush(self) -> None:
-        parts = self._parts
-        while parts:
-            written = os.writev(self._fd, parts[:IOV_MAX])
-            # A short write (rare): drop what was written, keep the rest.
-            while parts and written >= len(parts[0]):
-                written -= len(parts[0])
-                del parts[0]
-            if written:
-                parts[0] = parts[0][written:]
+    def _hand_off(self) -> None:
+        if self._error is not None:
+            raise self._error
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._drain, name="grove-pack-writer", daemon=True
+            )
+            self._thread.start()
+        self._queue.put(self._parts)  # waits when the disk is behind: memory stays bounded
+        self._parts = []
         self._buffered = 0
 
+    def _drain(self) -> None:
+        while (parts := self._queue.get()) is not None:
+            if self._error is None:  # after an error, keep taking blocks: nobody waits
+                try:
+                    self._write(parts)
+                except BaseException as exc:  # raised to the caller on its next call
+                    self._error = exc
+
+    def _write(self, parts: list[bytes]) -> None:
+        total = 0
+        start = 0
+        while start < len(parts):
+            chunk = parts[start : start + IOV_MAX]
+            written = os.writev(self._fd, chunk)
+            total += written
+            if written == sum(map(len, chunk)):
+                start += len(chunk)
+                continue
+            # A short write (rare): skip what was written, go on from there.
+            while written >= len(parts[start]):
+                written -= len(parts[start])
+                start += 1
+            parts[start] = parts[start][written:]
+        self._unsynced += total
+        if self._unsynced >= SYNC_BYTES:
+            _datasync(self._fd)
+            self._unsynced = 0
+
+    def _stop(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+
     def finish(self) -> None:
-        """Write what is buffered, the index next to the pack, and fsync both."""
+        """Write what is left, the index next to the pack, and fsync both."""
         try:
-            self._flush()
+            self._stop()
+            if self._error is not None:
+                raise self._error
+            self._write(self._parts)
             os.fsync(self._fd)
         finally:
             os.close(self._fd)
@@ -142,6 +194,7 @@ class PackWriter:
         return pack, index
 
     def discard(self) -> None:
+        self._stop()
         if self._fd >= 0:
             with contextlib.suppress(OSError):
                 os.close(self._fd)
@@ -394,9 +447,8 @@ class PackSet:
         rewrites (a lock file), so two deletes cannot resurrect each other's objects.
         """
         wanted = set(digests)
-        if not wanted:
+        if not wanted or not self.folder.is_dir():
             return 0
-        self.folder.mkdir(exist_ok=True)
         with _locked(self.folder / ".lock"):
             self.refresh(force=True)
             with self._lock:
@@ -461,6 +513,10 @@ def _locked(path: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # releases the lock
+
+
+def _datasync(fd: int) -> None:
+    (getattr(os, "fdatasync", None) or os.fsync)(fd)
 
 
 def _fsync_dir(path: Path) -> None:
