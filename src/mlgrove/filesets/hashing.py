@@ -251,6 +251,9 @@ def scan(
             if known is not None and (sink is None or known in stored):
                 addresses[i] = known
                 answered += 1
+                if answered >= PROGRESS_FILES and progress is not None:
+                    progress(answered)
+                    answered = 0
                 continue
             if known is None and f.size >= BIG_FILE:
                 submit([(i, None)])  # alone: it uses several threads by itself
