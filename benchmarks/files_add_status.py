@@ -284,7 +284,11 @@ def _verdict(met: bool | None) -> str:
     return "n/a" if met is None else ("MET" if met else "NOT met")
 
 
-def run(scale: str, reps: int, skip_peers: bool = False) -> dict:
+def run(
+    scale: str, reps: int, skip_peers: bool = False, part: str = "both", oxen: bool = True
+) -> dict:
+    """Both parts, recorded under ``scale``; or the add part alone (``part="add"``), with
+    or without Oxen, recorded under ``<scale>-add-only`` so a complete run is kept."""
     check_reps(reps)
     count = SCALES[scale]
     work = DATA_DIR / f"{NAME}-{scale}"
@@ -292,7 +296,9 @@ def run(scale: str, reps: int, skip_peers: bool = False) -> dict:
     started = time.perf_counter()
 
     dvc_peer = ensure_peer("dvc", DVC_REQUIREMENTS, report_versions=DVC_VERSIONS, skip=skip_peers)
-    oxen_peer = ensure_peer("oxen", ["oxenai"], report_versions=("oxenai",), skip=skip_peers)
+    oxen_peer = ensure_peer(
+        "oxen", ["oxenai"], report_versions=("oxenai",), skip=skip_peers or not oxen
+    )
     for peer in (dvc_peer, oxen_peer):
         if not peer.available:
             print(f"  peer {peer.name} unavailable: {peer.reason}", flush=True)
@@ -304,21 +310,22 @@ def run(scale: str, reps: int, skip_peers: bool = False) -> dict:
     dvc = DvcRepo(dvc_peer, repo, work)
     ox = _Oxen(oxen_peer, repo, work / "oxen-home")
     print("  part 1: add", flush=True)
-    add = run_alternating(
-        [_grove_add(fileset, work / "grove-ws"), _dvc_add(dvc, fileset), _oxen_add(ox)],
-        reps,
-        prewarm=warm,
-    )
+    add_contenders = [_grove_add(fileset, work / "grove-ws"), _dvc_add(dvc, fileset)]
+    if oxen:
+        add_contenders.append(_oxen_add(ox))
+    add = run_alternating(add_contenders, reps, prewarm=warm)
     add_ratios = compute_ratios(
         add, [("dvc/grove", "dvc-add", "grove-add"), ("oxen/grove", "oxen-add", "grove-add")]
     )
     print_table(add, add_ratios)
-    print("  part 2: status of the unchanged folder", flush=True)
-    status = run_alternating(
-        [_grove_status(fileset, work / "grove-ws"), _dvc_status(dvc), _oxen_status(ox)],
-        reps,
-        prewarm=warm,
-    )
+    status_contenders = [_grove_status(fileset, work / "grove-ws"), _dvc_status(dvc)]
+    if oxen:
+        status_contenders.append(_oxen_status(ox))
+    if part == "add":
+        status = {}
+    else:
+        print("  part 2: status of the unchanged folder", flush=True)
+        status = run_alternating(status_contenders, reps, prewarm=warm)
     status_ratios = compute_ratios(
         status,
         [
@@ -326,12 +333,13 @@ def run(scale: str, reps: int, skip_peers: bool = False) -> dict:
             ("oxen/grove", "oxen-status", "grove-status"),
         ],
     )
-    print_table(status, status_ratios)
+    if status:
+        print_table(status, status_ratios)
 
     r_add = add_ratios["dvc/grove"]["wall"]
     r_add_oxen = add_ratios["oxen/grove"]["wall"]
     r_status = status_ratios["dvc/grove"]["wall"]
-    s_median = status["grove-status"].median_wall()
+    s_median = status["grove-status"].median_wall() if status else None
     target = {
         "applies_at_this_scale": scale == "full",
         "add_vs_dvc": {"target": "add ≥ 10x faster than DVC", "ratio": r_add},
@@ -355,6 +363,8 @@ def run(scale: str, reps: int, skip_peers: bool = False) -> dict:
             "file_size": FILE_SIZE,
             "seed": SEED,
             "reps": reps,
+            "part": part,
+            "oxen": oxen,
             "data_digest": fileset.digest,
         },
         "machine": machine_facts(),
@@ -371,7 +381,7 @@ def run(scale: str, reps: int, skip_peers: bool = False) -> dict:
         "target": target,
         "elapsed_s": round(time.perf_counter() - started, 1),
     }
-    path = write_results(NAME, scale, payload)
+    path = write_results(NAME, scale if part == "both" else f"{scale}-add-only", payload)
     print(f"  results → {path.relative_to(ROOT)}", flush=True)
     return payload
 
@@ -381,11 +391,18 @@ def main(argv: list[str] | None = None) -> int:
     add_common_args(parser)
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--repo", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--part",
+        choices=("both", "add"),
+        default="both",
+        help="'add': the add part alone, recorded apart (<scale>-add-only)",
+    )
+    parser.add_argument("--no-oxen", action="store_true", help="leave Oxen out")
     args = parser.parse_args(argv)
     if args.worker:
         print(json.dumps(_worker_oxen(args.worker, args.repo)))
         return 0
-    run(args.scale, args.reps, skip_peers=args.skip_peers)
+    run(args.scale, args.reps, skip_peers=args.skip_peers, part=args.part, oxen=not args.no_oxen)
     return 0
 
 
