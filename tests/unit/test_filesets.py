@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -159,6 +160,31 @@ def test_scan_hashes_every_file_to_its_blake3(
     assert result.addresses == [address(files[f.path]) for f in w.files]
     assert result.hashed == list(range(len(w.files)))
     assert sum(seen) == len(files)
+
+
+@pytest.mark.skipif(not hasattr(os, "RWF_NOWAIT"), reason="needs Linux preadv2 RWF_NOWAIT")
+def test_scan_hashes_cached_files_inline_and_the_others_on_the_pool(tmp_path: Path) -> None:
+    files = {f"f{i:02d}": os.urandom(3000 + i) for i in range(40)}
+    root = make_tree(tmp_path / "d", files)
+    cold = {f"f{i:02d}" for i in range(0, 40, 4)}
+    for name in cold:  # out of the page cache: written back first, then dropped
+        fd = os.open(root / name, os.O_RDONLY)
+        os.fsync(fd)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        os.close(fd)
+    threads: dict[str, str] = {}
+
+    def sink(f: FileStat, addr: str, data: bytes | None) -> str:
+        threads[f.path] = threading.current_thread().name
+        assert data == files[f.path]
+        return addr
+
+    w = walk(root)
+    result = hashing.scan(root, w.files, sink=sink)
+    assert result.addresses == [address(files[f.path]) for f in w.files]
+    on_pool = {path for path, name in threads.items() if name.startswith("grove-hash")}
+    assert on_pool == cold
+    assert threads.keys() == files.keys()
 
 
 def test_scan_reads_only_what_the_lookup_cannot_answer(
