@@ -5,6 +5,7 @@ Real files in a temporary folder; "another process" is a real subprocess.
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -360,3 +361,16 @@ def test_a_write_error_on_the_writer_thread_fails_the_batch_cleanly(
     monkeypatch.undo()
     assert list((store.root / "tmp").iterdir()) == []
     assert list(LocalObjectStore(store.root).iter_addresses()) == [kept.address]
+
+
+def test_a_store_that_is_dropped_closes_its_pack_files(tmp_path: Path) -> None:
+    first = LocalObjectStore(tmp_path / "objects")
+    with first.batch():
+        stored = first.put_bytes(b"read through a pack file")
+    reader = LocalObjectStore(tmp_path / "objects")
+    assert reader.get_bytes(stored.address) == b"read through a pack file"
+    (pack,) = reader.packs._packs.values()
+    assert pack.fd >= 0  # kept open for the next read
+    del reader
+    gc.collect()
+    assert pack.fd == -1  # closed with the store

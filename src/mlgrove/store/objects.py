@@ -25,6 +25,7 @@ import os
 import re
 import threading
 import uuid
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -162,6 +163,9 @@ class LocalObjectStore(ObjectStore):
             raise StorageError(f"cannot create object store at {root}: {exc.strerror}") from exc
         self._prefix = f"{root}{os.sep}"
         self.packs = PackSet(root / "packs")
+        # Pack files kept open for reading are closed with the store (a process that
+        # opens many stores, a test suite say, must not run out of descriptors).
+        weakref.finalize(self, self.packs.close)
         # Batch mode (see ObjectStore.batch): loose temp files waiting for one sync and a
         # rename, and small objects appended to the batch's pack(s).
         self._lock = threading.Lock()
