@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from mlgrove.domain import names
 from mlgrove.domain.authz import Action
 from mlgrove.domain.datasets import DatasetKind, Version, VersionSource
-from mlgrove.errors import Conflict, InvalidInput, ObjectCorrupt
+from mlgrove.errors import Conflict, InvalidInput
 from mlgrove.filesets import hashing
 from mlgrove.filesets.compare import Changes, compare
 from mlgrove.filesets.manifest import FileEntry, FileManifest
@@ -349,16 +349,7 @@ def _require_files(ds: DatasetRow) -> None:
 
 
 def _load_manifest(ctx: Context, address: str) -> FileManifest:
-    data = ctx.objects.get_bytes(address)
-    if hash_bytes(data) != address:
-        raise ObjectCorrupt(
-            f"the manifest {address[:16]}… is corrupt (its bytes no longer hash to its address)",
-            hint="run `mlgrove fsck`, then restore the object or add the folder again",
-        )
-    try:
-        return FileManifest.from_bytes(data)
-    except ValueError as exc:
-        raise ObjectCorrupt(f"object {address[:16]}… is not a file manifest: {exc}") from None
+    return fileset_status.load_manifest(ctx.objects, address)
 
 
 def _diff_result(name: str, old: int, new: int, changes: Changes) -> dict[str, Any]:

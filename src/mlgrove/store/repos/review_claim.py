@@ -491,19 +491,14 @@ def _hand_in() -> Select[Any]:
     # and deleted, the verdict written only if it was, and the item's count moved only
     # if the verdict was: one round trip for what were three (same lock order: lease,
     # item). No row back means the lease was not (or no longer) theirs.
-    dropped = (
-        delete(LEASES)
-        .where(
-            LEASES.c.item_id == bindparam("v_item_id"),
-            LEASES.c.reviewer_id == bindparam("v_reviewer_id"),
-            LEASES.c.expires_at > bindparam("b_now"),
-        )
-        .returning(LEASES.c.id)
-        .cte("dropped")
-    )
+    dropped = _DROP_LEASE.cte("dropped")
     # Parameters named after no column: an UPDATE in the same statement would take a
     # parameter named like one of its columns as a value to set.
-    values = [bindparam(f"v_{name}", type_=VERDICTS.c[name].type) for name in _VERDICT_COLUMNS]
+    named = {"item_id": "b_item", "reviewer_id": "b_me"}
+    values = [
+        bindparam(named.get(name, f"v_{name}"), type_=VERDICTS.c[name].type)
+        for name in _VERDICT_COLUMNS
+    ]
     verdict = (
         insert(VERDICTS)
         .from_select(list(_VERDICT_COLUMNS), select(*values).select_from(dropped))
@@ -512,7 +507,7 @@ def _hand_in() -> Select[Any]:
     )
     counted = (
         update(ITEMS)
-        .where(ITEMS.c.id == bindparam("v_item_id"), exists(select(verdict.c.id)))
+        .where(ITEMS.c.id == bindparam("b_item"), exists(select(verdict.c.id)))
         .values(verdict_count=ITEMS.c.verdict_count + 1)
         .returning(*_COUNTED)
         .cte("counted")
@@ -532,7 +527,8 @@ def hand_in(conn: Connection, values: dict[str, Any], now: datetime) -> tuple[in
     no live lease on it (and nothing was written)."""
     if conn.dialect.name == "postgresql":
         params = {f"v_{name}": value for name, value in values.items()}
-        row = conn.execute(_HAND_IN, {**params, "b_now": now}).first()
+        params.update(b_item=values["item_id"], b_me=values["reviewer_id"], b_now=now)
+        row = conn.execute(_HAND_IN, params).first()
         return None if row is None else (int(row.verdict_id), row)
     if not drop_lease(conn, values["item_id"], values["reviewer_id"], now):
         return None
