@@ -78,7 +78,6 @@ __all__ = [
     "record_skip",
     "record_verdict",
     "resolved_of",
-    "set_outcome",
     "settle",
     "take_lease",
     "verdicts_of",
@@ -561,27 +560,6 @@ _SET_OUTCOME = (
 )
 
 
-def set_outcome(
-    conn: Connection,
-    item_id: int,
-    *,
-    status: str,
-    answer: Any,
-    priority: float,
-    resolved_by: str | None,
-) -> None:
-    conn.execute(
-        _SET_OUTCOME,
-        {
-            "b_item": item_id,
-            "b_status": status,
-            "b_answer": answer,
-            "b_priority": priority,
-            "b_resolved_by": resolved_by,
-        },
-    )
-
-
 #: Rows per queue of its resolved count: verdicts of reviewers in different shards
 #: never wait for each other's counter (ReviewQueueTallyRow).
 TALLY_SHARDS = 64
@@ -647,8 +625,9 @@ def settle(
     resolved_delta: int,
     reviewer: int,
 ) -> None:
-    """Write the item's outcome (:func:`set_outcome`) and move the queue's resolved
-    count by ``resolved_delta`` in ``reviewer``'s shard (:func:`count_resolved`)."""
+    """Write the item's outcome (status, answer, priority, who resolved it) and move the
+    queue's resolved count by ``resolved_delta`` in ``reviewer``'s shard
+    (:func:`count_resolved`)."""
     outcome = {
         "b_item": item_id,
         "b_status": status,
