@@ -35,6 +35,7 @@ import blake3
 
 from mlgrove.errors import ConfigError, InvalidInput, ObjectMissing, StorageError
 from mlgrove.store.packs import PACK_MAX_BYTES, PackSet, PackWriter
+from mlgrove.store.packs import fsync_dir as _fsync_dir
 
 __all__ = [
     "FsspecObjectStore",
@@ -590,19 +591,5 @@ def _sync_filesystem(path: Path) -> bool:
             os.sync()
             return False
         return True
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(path: Path) -> None:
-    # Makes the rename itself durable; not supported on every platform/filesystem.
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
     finally:
         os.close(fd)

@@ -38,7 +38,7 @@ from pathlib import Path
 
 import blake3
 
-__all__ = ["PACK_MAX_BYTES", "PackSet", "PackWriter"]
+__all__ = ["PACK_MAX_BYTES", "PackSet", "PackWriter", "fsync_dir"]
 
 PACK_MAGIC = b"GRVPACK1"
 INDEX_MAGIC = b"GRVIDX01"
@@ -480,12 +480,12 @@ class PackSet:
             except BaseException:
                 writer.discard()
                 raise
-            _fsync_dir(self.folder)
+            fsync_dir(self.folder)
         # The index first: from then on the old pack is invisible, so removing it is safe.
         for suffix in (".idx", ".pack"):
             with contextlib.suppress(FileNotFoundError):
                 (self.folder / f"pack-{pack.name}{suffix}").unlink()
-        _fsync_dir(self.folder)
+        fsync_dir(self.folder)
 
 
 def _search(pack: Pack, digest: bytes) -> int | None:
@@ -519,7 +519,9 @@ def _datasync(fd: int) -> None:
     (getattr(os, "fdatasync", None) or os.fsync)(fd)
 
 
-def _fsync_dir(path: Path) -> None:
+def fsync_dir(path: Path) -> None:
+    """Make a rename in ``path`` durable; a no-op where the platform or filesystem
+    cannot sync a folder."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
