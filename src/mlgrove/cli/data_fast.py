@@ -13,67 +13,47 @@ reporting as always. The output is the full command's, to the byte.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from mlgrove.cli.quick_argv import env, scan, split_workspace
 from mlgrove.errors import GroveError
 
 __all__ = ["parse", "status_lines", "try_status"]
 
-_GLOBAL_VALUED = {"--workspace", "-w"}
 _PROJECT = {"--project", "-p"}
-
-
-def _env(name: str) -> str | None:
-    return os.environ.get(name) or None  # Click treats an empty variable as unset
 
 
 def parse(argv: list[str]) -> dict[str, Any] | None:
     """The options of a plain ``data status`` command line, or ``None``."""
-    found: dict[str, Any] = {"workspace": _env("MLGROVE_WORKSPACE")}
-    rest = list(argv)
-    while rest and (rest[0] in _GLOBAL_VALUED or rest[0].startswith("--workspace=")):
-        arg = rest.pop(0)
-        if "=" in arg:
-            found["workspace"] = arg.split("=", 1)[1]
-        elif rest:
-            found["workspace"] = rest.pop(0)
-        else:
-            return None
+    split = split_workspace(argv)
+    if split is None:
+        return None
+    workspace, rest = split
     if rest[:2] != ["data", "status"]:
         return None
-    rest = rest[2:]
-    project = _env("MLGROVE_PROJECT")
-    arguments: list[str] = []
-    as_json = False
-    while rest:
-        arg = rest.pop(0)
-        name, eq, value = arg.partition("=") if arg.startswith("--") else (arg, "", "")
-        if arg == "--json":
-            as_json = True
-        elif name in _PROJECT:
-            if not eq:
-                if not rest:
-                    return None
-                value = rest.pop(0)
-            project = value
-        elif arg.startswith("-"):
-            return None  # --help, "--", an unknown option...: the full command
-        else:
-            arguments.append(arg)
+    scanned = scan(rest[2:], _PROJECT)
+    if scanned is None:
+        return None
+    options, arguments, as_json = scanned
     if len(arguments) != 2:
         return None
-    found.update(name=arguments[0], folder=arguments[1], as_json=as_json, project=project)
-    return found
+    project = options[-1][1] if options else env("MLGROVE_PROJECT")
+    return {
+        "workspace": workspace,
+        "name": arguments[0],
+        "folder": arguments[1],
+        "as_json": as_json,
+        "project": project,
+    }
 
 
 def try_status(argv: list[str]) -> int | None:
     """Answer a plain ``data status``; the exit code, or ``None`` when the full command
     must run instead."""
-    if _env("MLGROVE_URL") or _env("MLGROVE_USER"):
+    if env("MLGROVE_URL") or env("MLGROVE_USER"):
         return None
     opts = parse(argv)
     if opts is None:

@@ -19,6 +19,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any
 
+from mlgrove.cli.quick_argv import env, scan, split_workspace
 from mlgrove.errors import GroveError, InvalidInput
 
 if TYPE_CHECKING:
@@ -40,7 +41,6 @@ __all__ = [
     "try_run",
 ]
 
-_GLOBAL_VALUED = {"--workspace", "-w"}
 # The options each quick command understands (and that take a value); any other option
 # sends the command line to the full command.
 _VALUED = {
@@ -49,49 +49,27 @@ _VALUED = {
 }
 
 
-def _env(name: str) -> str | None:
-    return os.environ.get(name) or None  # Click treats an empty variable as unset
-
-
 def parse(argv: list[str]) -> dict[str, Any] | None:
     """The options of a plain ``pipeline run`` or ``pipeline status`` command line, or
     ``None``."""
-    found: dict[str, Any] = {"workspace": _env("MLGROVE_WORKSPACE")}
-    rest = list(argv)
-    while rest and (rest[0] in _GLOBAL_VALUED or rest[0].startswith("--workspace=")):
-        arg = rest.pop(0)
-        if "=" in arg:
-            found["workspace"] = arg.split("=", 1)[1]
-        elif rest:
-            found["workspace"] = rest.pop(0)
-        else:
-            return None
+    split = split_workspace(argv)
+    if split is None:
+        return None
+    workspace, rest = split
     if len(rest) < 2 or rest[0] != "pipeline" or rest[1] not in _VALUED:
         return None
-    command, valued = rest[1], _VALUED[rest[1]]
-    rest = rest[2:]
+    command = rest[1]
+    scanned = scan(rest[2:], _VALUED[command])
+    if scanned is None:
+        return None
+    given, targets, as_json = scanned
     options: dict[str, str] = {}
     params: list[str] = []
-    targets: list[str] = []
-    as_json = False
-    while rest:
-        arg = rest.pop(0)
-        name, eq, value = arg.partition("=") if arg.startswith("--") else (arg, "", "")
-        if arg == "--json":
-            as_json = True
-        elif name in valued:
-            if not eq:
-                if not rest:
-                    return None
-                value = rest.pop(0)
-            if name == "--param":
-                params.append(value)
-            else:
-                options[name.lstrip("-")[:1]] = value
-        elif arg.startswith("-"):
-            return None  # --force, --retries, --help, ...: the full command
+    for name, value in given:
+        if name == "--param":
+            params.append(value)
         else:
-            targets.append(arg)
+            options[name.lstrip("-")[:1]] = value
     if len(targets) != 1:
         return None
     jobs = options.get("j")
@@ -100,12 +78,13 @@ def parse(argv: list[str]) -> dict[str, Any] | None:
             int(jobs)
         except ValueError:
             return None  # Click reports it
-    found.update(
-        command=command,
-        target=targets[0],
-        as_json=as_json,
-        project=options.get("p", _env("MLGROVE_PROJECT")),
-    )
+    found: dict[str, Any] = {
+        "workspace": workspace,
+        "command": command,
+        "target": targets[0],
+        "as_json": as_json,
+        "project": options.get("p", env("MLGROVE_PROJECT")),
+    }
     if command == "run":
         found.update(reason=options.get("r", ""), executor=options.get("e", "local"))
     else:
@@ -117,7 +96,7 @@ def try_run(argv: list[str]) -> int | None:
     """Answer a plain ``pipeline run`` that finds every step cached, or a plain
     ``pipeline status``; the exit code, or ``None`` when the full command must run
     instead (nothing was written then)."""
-    if _env("MLGROVE_URL") or _env("MLGROVE_USER"):
+    if env("MLGROVE_URL") or env("MLGROVE_USER"):
         return None
     opts = parse(argv)
     if opts is None:
