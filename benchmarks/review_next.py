@@ -18,8 +18,9 @@ With ``--pause-ms M`` each reviewer also spends a random time between items (exp
 mean M ms: people at a fast pace) and the same is reported again under ``paced``; the
 target is judged on the rounds with no pause.
 
-This measures the service in one process (as ``mlgrove serve`` runs it, threads sharing
-one runtime), without HTTP; the peer comparison (Label Studio's next-task API) is not
+This measures the service in one process (as ``mlgrove serve`` runs it: threads sharing
+one runtime, with the serving process's settings from ``mlgrove.server.tuning``, such as
+its GIL switch interval), without HTTP; the peer comparison (Label Studio's next-task API) is not
 run, see docs/benchmarks.md.
 
 Target (BENCHMARKS.md): next-item p99 ≤ 20 ms with 1M items queued.
@@ -62,6 +63,8 @@ SOURCES = [
     "src/mlgrove/store/models/review.py",
     "src/mlgrove/store/repos/review_claim.py",
     "src/mlgrove/store/db.py",
+    "src/mlgrove/store/direct.py",
+    "src/mlgrove/server/tuning.py",
 ]
 
 
@@ -246,8 +249,11 @@ def run(
     backend: str = "both",
     pause_ms: float = 0.0,
 ) -> dict[str, Any]:
+    from mlgrove.server.tuning import tune_for_serving
+
     reps = check_reps(reps)
     items = SIZES[scale]
+    tune_for_serving()  # as `mlgrove serve` does before it serves
     results: dict[str, Any] = {}
     for backend_name, url in _database_urls(scale, backend).items():
         print(f"  {backend_name}: queueing {items:,} items ...", flush=True)
@@ -271,7 +277,7 @@ def run(
                     f"{r['median_ms']} ms, p95 {r['p95_ms']} ms, p99 {r['p99_ms']} ms; verdict "
                     f"median {r['submit_median_ms']} ms, p99 {r['submit_p99_ms']} ms "
                     f"({r['calls']} calls, load {r['loadavg_1min_before']}"
-                    f"{', ERRORS' if r['errors'] else ''})",
+                    f"{', ERRORS: ' + r['errors'][0] if r['errors'] else ''})",
                     flush=True,
                 )
         runtime.close()
@@ -302,6 +308,7 @@ def run(
         "cycles_per_reviewer": CYCLES,
         "warmup_cycles": WARMUP,
         "target": "next-item p99 <= 20 ms with 1M items queued",
+        "gil_switch_interval_s": sys.getswitchinterval(),
         "peer": {
             "label-studio": "not run: see docs/benchmarks.md (review section) for why",
         },
