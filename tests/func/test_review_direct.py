@@ -191,31 +191,3 @@ def _terminate(runtime: Runtime, pids: list[int]) -> None:
     finally:
         admin.dispose()
 
-
-def test_leases_do_not_wait_for_the_disk_but_verdicts_do(
-    grove_factories: Factories, grove_runtime: Runtime, world: dict[str, Any]
-) -> None:
-    """The one call only hands out leases, which may be lost in a database crash (they
-    lapse anyway), so its connections commit without waiting for the WAL flush; the
-    verdict, which must survive a crash, commits through the durable pool. Both see each
-    other's work at once: only durability is relaxed, not visibility (ADR 0017)."""
-    f = grove_factories
-    _queue(f, "direct")
-    ana = f.ctx(world["ana"])
-    review_assign.next_item(ana, "direct", project="pets")  # identity made (ORM path)
-    review_assign.skip(ana, review_assign.next_item(ana, "direct", project="pets").item.id)
-    held = review_assign.next_item(ana, "direct", project="pets")  # the one call
-    assert held is not None
-    pool = grove_runtime.db.direct
-    assert pool._idle
-    for conn in pool._idle:
-        assert conn.execute("SHOW synchronous_commit").fetchone()[0] == "off"
-    with grove_runtime.db.write() as s:
-        assert s.scalar(text("SHOW synchronous_commit")) == "on"
-        # The lease the one call committed is visible to the other pool straight away.
-        lease = s.scalar(
-            text("SELECT count(*) FROM review_leases WHERE item_id = :i"), {"i": held.item.id}
-        )
-    assert lease == 1
-    verdict = review_assign.submit(ana, held.item.id, {"labels": ["cat"]})
-    assert verdict.item_id == held.item.id

@@ -160,14 +160,12 @@ class Database:
     @property
     def direct(self) -> DirectPool:
         """PostgreSQL only: connections for hot paths that are one statement (see
-        :mod:`mlgrove.store.direct`), made on first use. Its only work is handing out
-        review leases, which may be lost in a database crash (they lapse anyway), so its
-        commits do not wait for the WAL flush (``durable=False``, ADR 0017)."""
+        :mod:`mlgrove.store.direct`), made on first use."""
         if self.is_sqlite:
             raise TypeError("direct connections are for PostgreSQL")
         with self._direct_lock:
             if self._direct is None:
-                self._direct = DirectPool(self.engine, PG_POOL_SIZE, durable=False)
+                self._direct = DirectPool(self.engine, PG_POOL_SIZE)
             return self._direct
 
     def dispose(self) -> None:

@@ -13,14 +13,6 @@ Without the pre-ping a kept connection may have died (a server restart, an idle
 timeout): a statement that fails on a kept connection with a connection error is run
 once more on a new connection. So only statements that are safe to repeat may run here:
 a repeat after a lost reply must find the work done, not do it twice.
-
-A pool may be made for work whose loss in a database crash does no harm (a lease: it
-lapses anyway, and the item comes back): ``durable=False`` turns off
-``synchronous_commit`` on its connections, so a commit returns without waiting for its
-WAL to reach the disk. Under twenty reviewers that wait was what the slowest next-item
-calls spent their time on (ADR 0017). Nothing is lost or torn short of a crash of the
-database server itself, and even then a later durable commit (a verdict) has flushed
-everything before it; what can be lost is the last fraction of a second of such work.
 """
 
 from __future__ import annotations
@@ -43,7 +35,7 @@ class DirectPool:
     first use with the engine's own connection arguments (so a ``search_path`` option in
     the URL applies), kept for reuse; a caller beyond ``size`` waits for one."""
 
-    def __init__(self, engine: Engine, size: int, *, durable: bool = True) -> None:
+    def __init__(self, engine: Engine, size: int) -> None:
         args, kwargs = engine.dialect.create_connect_args(engine.url)
         self._args = list(args)
         self._kwargs = {**kwargs, "autocommit": True}
@@ -52,7 +44,6 @@ class DirectPool:
         self._slots = threading.BoundedSemaphore(size)
         self._pid = os.getpid()
         self._display = engine.url.render_as_string(hide_password=True)
-        self._durable = durable
 
     def fetch_one(self, sql: str, params: Sequence[Any]) -> Any | None:
         """Run one statement that is safe to repeat; its first row (attribute access by
@@ -111,10 +102,7 @@ class DirectPool:
         from psycopg.rows import namedtuple_row
 
         try:
-            conn = psycopg.connect(*self._args, row_factory=namedtuple_row, **self._kwargs)
-            if not self._durable:
-                conn.execute("SET synchronous_commit TO off")
-            return conn
+            return psycopg.connect(*self._args, row_factory=namedtuple_row, **self._kwargs)
         except psycopg.OperationalError as exc:
             raise DatabaseUnavailable(
                 f"cannot reach database {self._display}: {_reason(exc)}",
