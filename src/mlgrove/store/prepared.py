@@ -23,7 +23,7 @@ from typing import Any, cast
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
-from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql import ClauseElement, Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 
 __all__ = ["Prepared"]
@@ -36,11 +36,13 @@ class _Form:
 
     __slots__ = ("_columns", "_dialect", "binds", "defaults", "positions", "results", "row", "sql")
 
-    def __init__(self, stmt: ClauseElement, dialect: Dialect, keys: list[str]) -> None:
+    def __init__(self, stmt: Executable, dialect: Dialect, keys: list[str]) -> None:
         # SQLAlchemy's compiler is the one place that knows how the SQL, its parameters
         # and its processors fit together; its attributes here are the ones SQLAlchemy's
         # own execution reads.
-        compiled = cast(SQLCompiler, stmt.compile(dialect=dialect, column_keys=keys))
+        compiled = cast(
+            SQLCompiler, cast(ClauseElement, stmt).compile(dialect=dialect, column_keys=keys)
+        )
         if any(b.expanding for b in compiled.binds.values()):
             raise TypeError("a prepared statement cannot expand a list of values")
         self.sql = compiled.string
@@ -93,7 +95,7 @@ class Prepared:
 
     __slots__ = ("_forms", "_lock", "statement")
 
-    def __init__(self, stmt: ClauseElement) -> None:
+    def __init__(self, stmt: Executable) -> None:
         self.statement = stmt
         self._forms: dict[tuple[str, frozenset[str]], _Form] = {}
         self._lock = threading.Lock()
