@@ -328,6 +328,7 @@ def test_a_pack_written_on_the_writer_thread_reads_back(
     monkeypatch.setattr(packs, "FLUSH_BYTES", 64 << 10)  # hand blocks to the thread often
     monkeypatch.setattr(packs, "SYNC_BYTES", 256 << 10)  # and flush them to disk on the way
     contents = [os.urandom(4096) for _ in range(500)]
+    contents[10:10] = [os.urandom(100_000) for _ in range(3)]  # each bigger than a block
     with store.batch():
         for c in contents:
             store.put_bytes(c)
@@ -342,20 +343,20 @@ def test_a_write_error_on_the_writer_thread_fails_the_batch_cleanly(
         kept = store.put_bytes(b"before the disk filled up")
     monkeypatch.setattr(packs, "FLUSH_BYTES", 16 << 10)
     calls = []
-    real_writev = os.writev
+    real_write = os.write
 
-    def disk_full(fd: int, buffers: list[bytes]) -> int:
+    def disk_full(fd: int, data: bytes) -> int:
         calls.append(fd)
         if len(calls) > 2:
             raise OSError(28, "No space left on device")
-        return real_writev(fd, buffers)
+        return real_write(fd, data)
 
     def add_many() -> None:
         with store.batch():
             for i in range(200):
                 store.put_bytes(os.urandom(4096) + bytes([i]))
 
-    monkeypatch.setattr(os, "writev", disk_full)
+    monkeypatch.setattr(os, "write", disk_full)
     with pytest.raises(OSError, match="No space left"):
         add_many()
     monkeypatch.undo()
@@ -374,3 +375,71 @@ def test_a_store_that_is_dropped_closes_its_pack_files(tmp_path: Path) -> None:
     del reader
     gc.collect()
     assert pack.fd == -1  # closed with the store
+
+
+# -- a batch shared with a forked child (mlgrove.filesets.forked) -----------------------
+# The child's store is a copy of the parent's; here two store objects on one folder
+# play the two processes.
+
+
+def test_objects_handed_over_are_published_with_the_batch(store: LocalObjectStore) -> None:
+    child = LocalObjectStore(store.root)
+    child.tag_temporaries("w42-")
+    small = [os.urandom(100) for _ in range(20)]
+    loose = os.urandom(PACK_OBJECT_BYTES + 1)  # too big for a pack: a temporary file
+    both = os.urandom(PACK_OBJECT_BYTES + 2)  # stored by both processes
+    with child.batch():
+        for content in [*small, loose, both]:
+            child.put_bytes(content)
+        part = child.hand_over()
+        assert sorted(p.name[:4] for p in (store.root / "tmp").iterdir()) == ["w42-"] * 4
+        with store.batch():
+            mine = store.put_bytes(b"the parent's own")
+            store.put_bytes(both)
+            store.take_over(part)
+            assert not LocalObjectStore(store.root).exists(address(small[0]))  # not yet
+    fresh = LocalObjectStore(store.root)
+    for content in [*small, loose, both, b"the parent's own"]:
+        assert fresh.get_bytes(address(content)) == content
+    assert mine.new
+    assert list((store.root / "tmp").iterdir()) == []
+    assert len(pack_files(store.root)) == 4  # the child's pack and the parent's
+
+
+def test_objects_handed_over_to_a_failed_batch_are_discarded(store: LocalObjectStore) -> None:
+    child = LocalObjectStore(store.root)
+    with child.batch():
+        child.put_bytes(b"from the child")
+        child.put_bytes(os.urandom(PACK_OBJECT_BYTES + 1))
+        part = child.hand_over()
+
+    def fail_after_taking_over() -> None:
+        with store.batch():
+            store.take_over(part)
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        fail_after_taking_over()
+    assert list((store.root / "tmp").iterdir()) == []
+    assert list(LocalObjectStore(store.root).iter_addresses()) == []
+    with pytest.raises(RuntimeError, match="open batch"):
+        store.take_over(part)
+
+
+def test_a_failed_childs_temporaries_are_removed_and_only_those(
+    store: LocalObjectStore,
+) -> None:
+    child = LocalObjectStore(store.root)
+    child.tag_temporaries("w7-")
+    with store.batch():
+        store.put_bytes(os.urandom(PACK_OBJECT_BYTES + 1))  # the parent's, untagged
+        with child.batch():
+            child.put_bytes(b"child's")
+            child.put_bytes(os.urandom(PACK_OBJECT_BYTES + 1))
+            child.hand_over()  # written under tmp/, then the child "dies"
+            store.remove_temporaries("w7-")
+            left = [p.name for p in (store.root / "tmp").iterdir()]
+            assert len(left) == 1
+            assert not left[0].startswith("w7-")
+    with pytest.raises(ValueError, match="tag"):
+        store.remove_temporaries("")

@@ -29,7 +29,7 @@ import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any, Literal, NamedTuple
 
 import blake3
 
@@ -38,6 +38,7 @@ from mlgrove.store.packs import PACK_MAX_BYTES, PackSet, PackWriter
 from mlgrove.store.packs import fsync_dir as _fsync_dir
 
 __all__ = [
+    "BatchPart",
     "FsspecObjectStore",
     "LocalObjectStore",
     "ObjectStore",
@@ -81,8 +82,18 @@ def check_address(address: str) -> str:
 
 
 @dataclass(frozen=True)
-class Stored:
-    """The result of a put: where the bytes live now and whether they were new."""
+class BatchPart:
+    """Objects a forked child stored in its copy of a batch, durable under ``tmp/``."""
+
+    packs: list[tuple[str, str, str, bytes]]  # pack file, index file, name, digests
+    loose: dict[str, str]  # address -> temporary file
+
+
+class Stored(NamedTuple):
+    """The result of a put: where the bytes live now and whether they were new.
+
+    A tuple, not a dataclass: a folder of files makes one per file, in two processes
+    (see ``hand_over``), and tuples build and pickle fastest."""
 
     address: str
     size: int
@@ -177,6 +188,7 @@ class LocalObjectStore(ObjectStore):
         self._pending_packed: set[bytes] = set()
         self._publishing: set[bytes] = set()  # between the batch's end and the renames
         self._fanouts: frozenset[str] = frozenset()  # loose fan-out folders as a batch began
+        self._tag = ""  # prefix of this process's temporary files (see tag_temporaries)
 
     # -- batches ---------------------------------------------------------------------
 
@@ -226,6 +238,62 @@ class LocalObjectStore(ObjectStore):
         for tmp in pending.values():
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
+
+    # -- a batch shared with a forked process ------------------------------------------
+    # (mlgrove.filesets.forked: a child stores half of a folder through its copy of the
+    # store; the parent publishes the child's objects with its own when the batch ends.)
+
+    def tag_temporaries(self, tag: str) -> None:
+        """In a forked child: name this process's temporary files ``<tag>...``, so that
+        the parent can remove them (:meth:`remove_temporaries`) if the child fails."""
+        self._tag = tag
+
+    def hand_over(self) -> BatchPart:
+        """In a forked child, inside the batch it inherited: make everything it stored
+        durable under ``tmp/`` (packs finished and fsynced) and describe it for
+        :meth:`take_over`. The child's batch is then empty."""
+        with self._lock:
+            pending, self._pending = self._pending, {}
+            writers = [*self._full, *([self._writer] if self._writer else [])]
+            self._full, self._writer = [], None
+            self._pending_packed = set()
+        try:
+            for writer in writers:
+                writer.finish()
+        except BaseException:
+            self._discard(pending, writers)
+            raise
+        packs = [
+            (str(w.pack_tmp), str(w.index_tmp), w.name, b"".join(e[0] for e in w.entries))
+            for w in writers
+        ]
+        return BatchPart(packs, {address: str(tmp) for address, tmp in pending.items()})
+
+    def take_over(self, part: BatchPart) -> None:
+        """In the parent, inside a batch: publish a child's objects (:meth:`hand_over`)
+        with this batch's own, or discard them with it."""
+        with self._lock:
+            if not self._batch_depth:
+                raise RuntimeError("take_over needs an open batch")
+            for pack_tmp, index_tmp, name, digests in part.packs:
+                self._full.append(PackWriter.finished(Path(pack_tmp), Path(index_tmp), name))
+                self._pending_packed.update(digests[i : i + 32] for i in range(0, len(digests), 32))
+            for address, tmp in part.loose.items():
+                if address in self._pending:  # both processes stored it: keep one
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(tmp)
+                else:
+                    self._pending[address] = Path(tmp)
+
+    def remove_temporaries(self, tag: str) -> None:
+        """Remove the temporary files of a child that failed (see :meth:`tag_temporaries`)."""
+        if not tag:
+            raise ValueError("a tag is needed: untagged files may be another batch's")
+        with os.scandir(self._tmp) as it:
+            for entry in it:
+                if entry.name.startswith(tag):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(entry.path)
 
     def _publish(self, pending: dict[str, Path], writers: list[PackWriter]) -> None:
         if not (pending or writers):
@@ -295,7 +363,7 @@ class LocalObjectStore(ObjectStore):
     ) -> tuple[Path, str, int]:
         """Write ``chunks`` to a new temporary file; returns it, the BLAKE3 of the bytes
         (``address`` when the caller already hashed them) and their size."""
-        tmp = self._tmp / f"{uuid.uuid4().hex}.part"
+        tmp = self._tmp / f"{self._tag}{uuid.uuid4().hex}.part"
         hasher = blake3.blake3() if address is None else None
         size = 0
         try:
@@ -347,7 +415,7 @@ class LocalObjectStore(ObjectStore):
                 return Stored(address, len(data), new=False)
             writer = self._writer
             if writer is None:
-                writer = self._writer = PackWriter(self._tmp)
+                writer = self._writer = PackWriter(self._tmp, prefix=self._tag)
             writer.append(digest, data)
             self._pending_packed.add(digest)
             if writer.size >= PACK_MAX_BYTES:

@@ -1,0 +1,301 @@
+"""Reading and hashing a big folder on two cores: half of the files in a forked child.
+
+Reading, hashing and storing 100,000 small files is Python work on one core (the GIL),
+about 1.3 s of a 3.3 s ``mlgrove data add`` (docs/adr/0016-two-processes-for-big-folders.md).
+Above :data:`FORK_FILES` files to read, and when a second core is free, the caller's
+process forks once: the child reads, hashes and stores the second half of the files
+(into its own pack, through the store it inherited) while the parent does the first
+half; then the child sends back its addresses and what it stored, and the parent takes
+its stored objects over (:class:`Split`), to publish them with its own when the batch
+ends. The result is the same as one process reading everything.
+
+Why fork, not a pool of fresh interpreters: the child inherits the file list, the stat
+cache, the store's view of what it holds and the caller's sink without pickling any of
+it, and starts in milliseconds. What a forked child must not do, it does not:
+
+- It never touches the database: the parent's connections (SQLite files, PostgreSQL
+  sockets) are shared with it, so it leaves every one alone, runs no garbage collection
+  (a collected connection could close the parent's socket) and ends with ``os._exit``
+  (no ``atexit``, no finalisers, no flush of the parent's buffered output).
+- It takes no lock another thread of the parent might have held at the fork (a
+  progress bar's thread, say): it writes nothing to stdout or stderr, and reports its
+  progress through a shared memory counter and its result through a pipe.
+
+Errors: whichever process fails first stops the other (the parent kills the child; a
+child that fails sets a flag the parent sees at its next progress step), the child's
+temporary files are removed (:attr:`Split.abandon`), and the error is raised in the
+parent as it would have been raised by one process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import mmap
+import os
+import pickle
+import select
+import signal
+import struct
+import traceback
+import warnings
+from collections.abc import Callable, Container, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+from mlgrove.errors import GroveError, StorageError
+from mlgrove.filesets.hashing import BIG_FILE, Progress, Scan, Sink, scan_range
+from mlgrove.filesets.walk import FileStat
+
+__all__ = ["FORK_FILES", "Split", "in_background", "scan_in_two", "to_read", "worth_forking"]
+
+#: Fork only when at least this many files must be read. Below it the one-core scan
+#: takes under ~0.1 s, and a fork, the hand-over and the pickling would eat the gain.
+FORK_FILES = 8192
+_COUNTER = struct.Struct("<qq")  # files the child has done, 1 once it failed
+_WAIT_S = 0.1  # how often the parent reports the child's progress while it waits
+
+
+@dataclass(frozen=True)
+class Split:
+    """What the caller does around the child's half (all but ``abandon`` may be None-ish
+    no-ops; ``take_over`` receives what ``hand_over`` returned)."""
+
+    start: Callable[[], None]  # in the child, first (e.g. tag its temporary files)
+    hand_over: Callable[[], Any]  # in the child, after its half: a picklable value
+    take_over: Callable[[Any], None]  # in the parent, with that value
+    abandon: Callable[[int], None]  # in the parent, given the child's pid, if it failed
+
+
+def cpus() -> int:
+    """Cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def worth_forking(files_to_read: int) -> bool:
+    return hasattr(os, "fork") and files_to_read >= FORK_FILES and cpus() >= 2
+
+
+def to_read(
+    files: Sequence[FileStat],
+    known: Sequence[str | None],
+    sink: Sink | None,
+    stored: Container[str],
+) -> list[int]:
+    """Indexes of the small files that will be read (or handed to ``sink``): the work to
+    share. Big files and files answered without the sink stay with the parent."""
+    return [
+        i
+        for i, (f, address) in enumerate(zip(files, known, strict=True))
+        if f.size < BIG_FILE and (address is None or (sink is not None and address not in stored))
+    ]
+
+
+class _ChildFailed(Exception):
+    """The child set its failure flag: stop the parent's half and fetch its error."""
+
+
+def scan_in_two(
+    root: Path,
+    files: Sequence[FileStat],
+    known: Sequence[str | None],
+    todo: list[int],
+    sink: Sink | None,
+    stored: Container[str],
+    workers: int,
+    progress: Progress | None,
+    split: Split,
+) -> Scan:
+    """:func:`~mlgrove.filesets.hashing.scan` with ``todo``'s second half in a child."""
+    theirs = todo[len(todo) // 2 :]
+    given = set(theirs)
+    mine = [i for i in range(len(files)) if i not in given]
+    addresses = [""] * len(files)
+    hashed: list[int] = []
+    shared = mmap.mmap(-1, _COUNTER.size)  # anonymous and MAP_SHARED: seen by both
+    read_end, write_end = os.pipe()
+    with warnings.catch_warnings():
+        # Python 3.12+ warns about forking a process with threads; the child keeps clear
+        # of every lock another thread could hold (see the module's docstring).
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pid = os.fork()
+    if pid == 0:  # the child
+        os.close(read_end)
+        _child(write_end, shared, split, root, files, theirs, known, sink, stored, workers)
+    os.close(write_end)
+    seen = 0
+
+    def report(n: int) -> None:
+        nonlocal seen
+        done, failed = _COUNTER.unpack_from(shared)
+        if failed:
+            raise _ChildFailed
+        if progress is not None:
+            progress(n + done - seen)
+        seen = done
+
+    try:
+        try:
+            scan_range(root, files, mine, known, sink, stored, workers, report, addresses, hashed)
+            payload = _receive(read_end, lambda: report(0))
+        except _ChildFailed:
+            payload = _receive(read_end, lambda: None)
+        status = _reap(pid)
+    except BaseException:
+        _stop(pid)
+        split.abandon(pid)
+        raise
+    finally:
+        os.close(read_end)
+        shared.close()
+    if not (isinstance(payload, tuple) and payload[0] == "ok" and status == 0):
+        split.abandon(pid)
+        raise _error(payload, status)
+    _, their_addresses, their_hashed, handed = payload
+    for i, address in zip(theirs, their_addresses, strict=True):
+        addresses[i] = address
+    hashed += their_hashed
+    if progress is not None and len(theirs) > seen:
+        progress(len(theirs) - seen)  # the child's last files
+    split.take_over(handed)
+    hashed.sort()
+    return Scan(addresses, hashed)
+
+
+def _child(
+    out: int,
+    shared: mmap.mmap,
+    split: Split,
+    root: Path,
+    files: Sequence[FileStat],
+    theirs: list[int],
+    known: Sequence[str | None],
+    sink: Sink | None,
+    stored: Container[str],
+    workers: int,
+) -> NoReturn:
+    status = 1
+    try:
+        gc.disable()  # never again in this process: see the module's docstring
+        # Ctrl-C reaches the whole process group: the parent stops the child itself.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        done = 0
+
+        def count(n: int) -> None:
+            nonlocal done
+            done += n
+            _COUNTER.pack_into(shared, 0, done, 0)
+
+        try:
+            split.start()
+            addresses = [""] * len(files)
+            hashed: list[int] = []
+            scan_range(root, files, theirs, known, sink, stored, workers, count, addresses, hashed)
+            handed = split.hand_over()
+            data = pickle.dumps(
+                ("ok", [addresses[i] for i in theirs], hashed, handed),
+                protocol=pickle.HIGHEST_PROTOCOL,
+            )
+            ok = True
+        except BaseException as exc:  # everything goes to the parent
+            _COUNTER.pack_into(shared, 0, done, 1)
+            data = pickle.dumps(_failure(exc), protocol=pickle.HIGHEST_PROTOCOL)
+            ok = False
+        view = memoryview(data)
+        while view:
+            view = view[os.write(out, view) :]
+        status = 0 if ok else 1
+    finally:
+        os._exit(status)
+
+
+def _failure(exc: BaseException) -> tuple[Any, ...]:
+    if isinstance(exc, GroveError):
+        return ("error", type(exc), exc.message, exc.hint)
+    text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    return ("crash", text, "".join(traceback.format_exception(exc)))
+
+
+def _error(payload: Any, status: int) -> GroveError:
+    if isinstance(payload, tuple) and payload[0] == "error":
+        _, cls, message, hint = payload
+        try:
+            return cls(message, hint=hint)  # type: ignore[no-any-return]
+        except TypeError:  # an error class with other arguments
+            return StorageError(message, hint=hint)
+    if isinstance(payload, tuple) and payload[0] == "crash":
+        return StorageError(f"reading the files failed in the helper process: {payload[1]}")
+    how = f"signal {-status}" if status < 0 else f"exit status {status}"
+    return StorageError(
+        f"the helper process reading the files ended without a result ({how})",
+        hint="try again; if it keeps failing, report it",
+    )
+
+
+def _receive(fd: int, tick: Callable[[], None]) -> Any:
+    """The child's pickled message (None if it ended without one), calling ``tick``
+    every :data:`_WAIT_S` while waiting for it."""
+    while not select.select([fd], [], [], _WAIT_S)[0]:
+        tick()
+    parts = []
+    while block := os.read(fd, 1 << 20):
+        parts.append(block)
+    if not parts:
+        return None
+    try:
+        return pickle.loads(b"".join(parts))
+    except Exception:  # a child killed mid-write
+        return None
+
+
+def _reap(pid: int) -> int:
+    """Wait for the child; its exit status, or minus the signal that ended it."""
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status)
+
+
+def _stop(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, ChildProcessError):
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+
+
+def in_background(work: Callable[[], None]) -> Callable[[], bool]:
+    """Run ``work`` in a forked child while the caller goes on; returns the function
+    that waits for it (True if it ended well).
+
+    For work whose failure the caller may ignore (writing a cache, say): the child's
+    errors are not reported, only that it failed. The child follows the rules in the
+    module's docstring, so ``work`` must not touch the database or print. Where fork is
+    missing, ``work`` runs at once.
+    """
+    if not hasattr(os, "fork"):
+        try:
+            work()
+        except Exception:
+            return lambda: False
+        return lambda: True
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # see scan_in_two
+        pid = os.fork()
+    if pid == 0:
+        status = 1
+        try:
+            gc.disable()
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            work()
+            status = 0
+        finally:
+            os._exit(status)
+    done: list[bool] = []
+
+    def wait() -> bool:
+        if not done:
+            done.append(_reap(pid) == 0)
+        return done[0]
+
+    return wait
