@@ -443,3 +443,21 @@ def test_a_failed_childs_temporaries_are_removed_and_only_those(
             assert not left[0].startswith("w7-")
     with pytest.raises(ValueError, match="tag"):
         store.remove_temporaries("")
+
+
+def test_syncing_ahead_mid_batch_keeps_every_object(
+    store: LocalObjectStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(packs, "FLUSH_BYTES", 64 << 10)
+    first = [os.urandom(5000) for _ in range(40)]
+    then = [os.urandom(5000) for _ in range(40)]
+    with store.batch():
+        for c in first:
+            store.put_bytes(c)
+        store.sync_ahead()  # a partly filled block goes to the disk now
+        store.sync_ahead()  # twice: nothing new, no harm
+        for c in then:
+            store.put_bytes(c)
+    fresh = LocalObjectStore(store.root)
+    assert [fresh.get_bytes(address(c)) for c in first + then] == first + then
+    store.sync_ahead()  # outside a batch: nothing to do

@@ -21,11 +21,13 @@ Decisions (see ``mlgrove.filesets`` for the walking, cache and checkout rules):
 from __future__ import annotations
 
 import bisect
+import gc
 import os
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +74,34 @@ def add_folder(
     """
     ctx.require(Action.WRITE_DATA)
     names.name(name, "dataset")
+    # An add makes a few objects per file (stats, addresses, entries, rows) and hardly
+    # any cyclic garbage; with the collector on, each of its runs walks every live
+    # object again: a third of the time spent outside reading files, at 100k files.
+    # It is paused for the add and resumes after it.
+    with _collector_paused():
+        return _add_folder(ctx, name, folder, project, message, progress)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def _add_folder(
+    ctx: Context,
+    name: str,
+    folder: Path,
+    project: str | None,
+    message: str,
+    progress: Progress | None,
+) -> Version:
     with ctx.db.read() as s:
         existing = ds_service.existing_dataset_row(s, ctx, project, name)
         if existing is not None and existing.kind != DatasetKind.FILES:
@@ -109,6 +139,7 @@ def add_folder(
             progress=progress,
             split=sink.split(),
         )
+        ctx.objects.sync_ahead()  # the pack goes to the disk while the manifest is made
         manifest = FileManifest(
             FileEntry(f.path, address, f.size, f.executable)
             for f, address in zip(walked.files, scanned.addresses, strict=True)
@@ -362,13 +393,20 @@ class _StoreSink:
         if not isinstance(store, LocalObjectStore):
             return None
 
-        def hand_over() -> tuple[BatchPart, list[Stored]]:
-            return store.hand_over(), self._stored
+        def hand_over() -> tuple[BatchPart, _Columns]:
+            # In columns: pickled and rebuilt in a third of the time tuples take.
+            stored = self._stored
+            columns = (
+                [st.address for st in stored],
+                [st.size for st in stored],
+                bytes(st.new for st in stored),
+            )
+            return store.hand_over(), columns
 
-        def take_over(handed: tuple[BatchPart, list[Stored]]) -> None:
-            part, stored = handed
+        def take_over(handed: tuple[BatchPart, _Columns]) -> None:
+            part, (addresses, sizes, new) = handed
             store.take_over(part)
-            self._stored += stored
+            self._stored += map(Stored, addresses, sizes, map(bool, new))
 
         return Split(
             start=lambda: store.tag_temporaries(_child_tag(os.getpid())),
@@ -385,6 +423,9 @@ class _StoreSink:
             if st.address not in distinct or st.new:
                 distinct[st.address] = st
         return list(distinct.values())
+
+
+_Columns = tuple[list[str], list[int], bytes]  # addresses, sizes, new flags
 
 
 def _child_tag(pid: int) -> str:

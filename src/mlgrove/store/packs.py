@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import itertools
 import os
 import queue
 import struct
@@ -62,6 +63,9 @@ RACY_NS = 1_000_000_000
 #: Most pack files kept open for reading at once.
 MAX_OPEN = 128
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+
+
+_SYNC = (bytearray(), -1)  # queued after blocks: flush them to the disk
 
 
 class DamagedIndex(ValueError):
@@ -148,12 +152,25 @@ class PackWriter:
             self._block = bytearray(FLUSH_BYTES)
         self._used = 0
 
+    def sync_ahead(self) -> None:
+        """Have the writing thread write what was appended so far and flush it to the
+        disk now, while the caller does other work: :meth:`finish` is then left with
+        little to wait for."""
+        if self._finished or self._error is not None:
+            return
+        self._hand_off()
+        self._queue.put(_SYNC)
+
     def _drain(self) -> None:
         while (item := self._queue.get()) is not None:
             block, used = item
             if self._error is None:  # after an error, keep taking blocks: nobody waits
                 try:
-                    self._write(memoryview(block)[:used])
+                    if used < 0:  # _SYNC
+                        _datasync(self._fd)
+                        self._unsynced = 0
+                    else:
+                        self._write(memoryview(block)[:used])
                 except BaseException as exc:  # raised to the caller on its next call
                     self._error = exc
             if len(block) == FLUSH_BYTES:
@@ -189,8 +206,7 @@ class PackWriter:
             self._fd = -1
         self.entries.sort()
         body = bytearray(HEADER.pack(INDEX_MAGIC, len(self.entries)))
-        for entry in self.entries:
-            body += ENTRY.pack(*entry)
+        body += b"".join(itertools.starmap(ENTRY.pack, self.entries))
         checksum = blake3.blake3(body).digest()
         # Named by its content, as git names packs: equal packs, one name.
         self.name = blake3.blake3(checksum).hexdigest()[:32]
