@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import text, update
 
 from mlgrove.domain.review import Assignment, QueueSpec
+from mlgrove.errors import Conflict, InvalidInput
 from mlgrove.services import review, review_assign
 from mlgrove.services.context import Context, Runtime
 from mlgrove.store import db as db_module
@@ -191,3 +192,84 @@ def _terminate(runtime: Runtime, pids: list[int]) -> None:
     finally:
         admin.dispose()
 
+
+def _item_states(runtime: Runtime, queue: str) -> list[tuple[Any, ...]]:
+    with runtime.db.read() as s:
+        return [
+            tuple(r)
+            for r in s.execute(
+                text(
+                    "SELECT i.external_id, i.status, i.verdict_count, i.slots, i.priority,"
+                    " CAST(i.answer AS TEXT), i.resolved_by FROM review_items i"
+                    " JOIN review_queues q ON q.id = i.queue_id WHERE q.name = :q"
+                    " ORDER BY i.external_id"
+                ),
+                {"q": queue},
+            )
+        ]
+
+
+def test_the_direct_verdict_writes_what_the_session_path_would(
+    grove_factories: Factories,
+    grove_runtime: Runtime,
+    world: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The same verdicts on two equal queues (overlap 2), one through the direct
+    transaction and one through the ORM session: the same verdicts back, the same item
+    states (disagreement bumps, resolutions, conflicts), the same resolved counts; and
+    the refusals (a label outside the set, a double submit, a retried submit key) are
+    the same, with nothing written by a refused one."""
+    f = grove_factories
+    _queue(f, "direct")
+    _queue(f, "orm")
+    ana, bo = f.ctx(world["ana"]), f.ctx(world["bo"])
+    direct_done = []
+    real = review_assign._submit_direct
+
+    def counted(*args: Any) -> Any:
+        got = real(*args)
+        direct_done.append(got is not None)
+        return got
+
+    monkeypatch.setattr(review_assign, "_submit_direct", counted)
+
+    def submit(who: Context, queue: str, item: int, labels: list[str], **kw: Any) -> Any:
+        if queue == "orm":
+            with monkeypatch.context() as m:
+                m.setattr(review_assign, "_submit_direct", lambda *a: None)
+                return review_assign.submit(who, item, {"labels": labels}, **kw)
+        return review_assign.submit(who, item, {"labels": labels}, **kw)
+
+    def both(who: Context, labels: list[str], **kw: Any) -> list[Any]:
+        out = []
+        for queue in ("direct", "orm"):
+            got = review_assign.next_item(who, queue, project="pets")
+            assert got is not None
+            v = submit(who, queue, got.item.id, labels, **kw)
+            out.append((got.item.external_id, v.reviewer, v.answer, v.improve, v.tags))
+        assert out[0] == out[1]
+        return out
+
+    both(ana, ["cat"], improve="<b>blurry</b>", tags=["light"])
+    both(bo, ["dog"])  # bo's first item is ana's (disagreement: bumped, not resolved)
+    both(ana, ["dog"], submit_key="k1")
+    both(bo, ["dog"])
+    for queue in ("direct", "orm"):
+        got = review_assign.next_item(ana, queue, project="pets")
+        assert got is not None
+        before = _item_states(grove_runtime, queue)
+        with pytest.raises(InvalidInput, match="bird"):
+            submit(ana, queue, got.item.id, ["bird"])
+        assert _item_states(grove_runtime, queue) == before  # nothing written
+        first = submit(ana, queue, got.item.id, ["cat"], submit_key="k2")
+        again = submit(ana, queue, got.item.id, ["cat"], submit_key="k2")
+        assert again.id == first.id  # a retried request gets the first verdict back
+        with pytest.raises(Conflict, match="already gave a verdict"):
+            submit(ana, queue, got.item.id, ["cat"])
+    assert _item_states(grove_runtime, "direct") == _item_states(grove_runtime, "orm")
+    with grove_runtime.db.read() as s:
+        rows = s.execute(text("SELECT id, name FROM review_queues")).all()
+        done = {str(name): review_claim.resolved_of(s.connection(), qid) for qid, name in rows}
+    assert done["direct"] == done["orm"] > 0
+    assert direct_done.count(True) >= 5  # the direct queue's verdicts really went direct

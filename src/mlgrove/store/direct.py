@@ -19,15 +19,30 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine
+from sqlalchemy.engine import Dialect
 
 from mlgrove.errors import DatabaseUnavailable
 
-__all__ = ["DirectPool"]
+__all__ = ["DirectConnection", "DirectPool"]
+
+T = TypeVar("T")
+
+
+class DirectConnection:
+    """A direct connection inside :meth:`DirectPool.transaction`, for
+    :class:`~mlgrove.store.prepared.Prepared` statements: the driver's connection and the
+    engine's dialect (which compiles them)."""
+
+    __slots__ = ("dialect", "driver")
+
+    def __init__(self, driver: Any, dialect: Dialect) -> None:
+        self.driver = driver
+        self.dialect = dialect
 
 
 class DirectPool:
@@ -44,24 +59,46 @@ class DirectPool:
         self._slots = threading.BoundedSemaphore(size)
         self._pid = os.getpid()
         self._display = engine.url.render_as_string(hide_password=True)
+        self._dialect = engine.dialect
 
     def fetch_one(self, sql: str, params: Sequence[Any]) -> Any | None:
         """Run one statement that is safe to repeat; its first row (attribute access by
         column name), or None when it returns no row."""
+        return self._run(lambda conn: conn.execute(sql, params).fetchone())
+
+    def transaction(self, work: Callable[[DirectConnection], T]) -> T:
+        """Run ``work`` in one transaction; an exception from it rolls back. Without a
+        SQLAlchemy session around it, a verdict costs 20% less of the serving process's
+        CPU (ADR 0017). (psycopg's pipeline mode, which would send ``BEGIN`` with the
+        first statement and ``COMMIT`` with the last, cost more CPU than the two round
+        trips it saves, so it is not used.)
+
+        ``work`` must be safe to repeat, like :meth:`fetch_one`'s statement: if a kept
+        connection turns out dead, it runs once more on a new one, and if the first run's
+        ``COMMIT`` arrived before its reply was lost, the repeat finds its work done.
+        """
+
+        def in_transaction(conn: Any) -> T:
+            with conn.transaction():
+                return work(DirectConnection(conn, self._dialect))
+
+        return self._run(in_transaction)
+
+    def _run(self, work: Callable[[Any], T]) -> T:
         import psycopg
 
         with self._slot():
             conn, kept = self._take()
             try:
                 try:
-                    row = conn.execute(sql, params).fetchone()
+                    result = work(conn)
                 except psycopg.OperationalError:
                     conn.close()
                     if not kept:
                         raise
                     # A kept connection may have died while idle: once more, on a new one.
                     conn, kept = self._connect(), False
-                    row = conn.execute(sql, params).fetchone()
+                    result = work(conn)
             except psycopg.OperationalError as exc:
                 conn.close()
                 raise DatabaseUnavailable(
@@ -69,10 +106,12 @@ class DirectPool:
                     hint="check that the database server runs, then try again",
                 ) from None
             except BaseException:
-                conn.close()
+                # A refusal raised by the caller's work rolled its transaction back and
+                # leaves the connection fit for reuse; anything else closes it.
+                self._give_back(conn)
                 raise
             self._give_back(conn)
-            return row
+            return result
 
     def close(self) -> None:
         with self._lock:

@@ -26,6 +26,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement, Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from mlgrove.store.direct import DirectConnection
+
 __all__ = ["Prepared"]
 
 _Processor = Callable[[Any], Any]
@@ -59,11 +61,14 @@ class _Form:
         # driver describes it (PostgreSQL's numeric types do).
         self.results: list[_Processor | None] | bool | None = False
 
-    def execute(self, conn: Connection, params: Mapping[str, Any]) -> Any:
+    def execute(self, conn: Connection | DirectConnection, params: Mapping[str, Any]) -> Any:
         values = {**self.defaults, **params}
         for name, process in self.binds.items():
             values[name] = process(values[name])
-        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        if isinstance(conn, DirectConnection):
+            cursor = conn.driver.cursor()
+        else:
+            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         if self.positions is not None:
             cursor.execute(self.sql, [values[name] for name in self.positions])
         else:
@@ -90,8 +95,9 @@ class _Form:
 
 
 class Prepared:
-    """A Core statement to run on the driver's connection beneath ``conn``, in its
-    transaction; compiled on first use per dialect and set of parameter names."""
+    """A Core statement to run on the driver's connection beneath ``conn`` (a SQLAlchemy
+    connection, or a :class:`DirectConnection`), in its transaction; compiled on first
+    use per dialect and set of parameter names."""
 
     __slots__ = ("_forms", "_lock", "statement")
 
@@ -100,7 +106,7 @@ class Prepared:
         self._forms: dict[tuple[str, frozenset[str]], _Form] = {}
         self._lock = threading.Lock()
 
-    def _form(self, conn: Connection, params: Mapping[str, Any]) -> _Form:
+    def _form(self, conn: Connection | DirectConnection, params: Mapping[str, Any]) -> _Form:
         key = (conn.dialect.name, frozenset(params))
         form = self._forms.get(key)
         if form is None:
@@ -111,11 +117,11 @@ class Prepared:
                     self._forms[key] = form
         return form
 
-    def run(self, conn: Connection, params: Mapping[str, Any]) -> None:
+    def run(self, conn: Connection | DirectConnection, params: Mapping[str, Any]) -> None:
         """Execute, reading nothing back."""
         self._form(conn, params).execute(conn, params).close()
 
-    def all(self, conn: Connection, params: Mapping[str, Any]) -> list[Any]:
+    def all(self, conn: Connection | DirectConnection, params: Mapping[str, Any]) -> list[Any]:
         form = self._form(conn, params)
         cursor = form.execute(conn, params)
         try:
@@ -123,7 +129,7 @@ class Prepared:
         finally:
             cursor.close()
 
-    def first(self, conn: Connection, params: Mapping[str, Any]) -> Any | None:
+    def first(self, conn: Connection | DirectConnection, params: Mapping[str, Any]) -> Any | None:
         """The first row (named tuple), or None; the rest are not read."""
         form = self._form(conn, params)
         cursor = form.execute(conn, params)

@@ -51,7 +51,7 @@ from sqlalchemy import (
     update,
 )
 
-from mlgrove.store.direct import DirectPool
+from mlgrove.store.direct import DirectConnection, DirectPool
 from mlgrove.store.models import ProjectRow
 from mlgrove.store.models.base import UTCDateTime
 from mlgrove.store.models.review import (
@@ -66,6 +66,7 @@ from mlgrove.store.models.review import (
 from mlgrove.store.prepared import Prepared
 
 __all__ = [
+    "Conn",
     "Me",
     "begin_next",
     "claim",
@@ -98,6 +99,10 @@ REVIEWERS = cast(Table, ReviewerRow.__table__)
 PROJECTS = cast(Table, ProjectRow.__table__)
 
 OPEN = "open"
+
+#: Where the prepared statements run: a session's connection, or a direct one
+#: (:meth:`DirectPool.transaction`, PostgreSQL's verdict path).
+Conn = Connection | DirectConnection
 
 
 class Me:
@@ -414,7 +419,7 @@ def _lookup_submit(by_person: bool) -> Select[Any]:
 _LOOKUP_SUBMIT = {flag: Prepared(_lookup_submit(flag)) for flag in (True, False)}
 
 
-def lookup_submit(conn: Connection, item_id: int, me: Me) -> Any | None:
+def lookup_submit(conn: Conn, item_id: int, me: Me) -> Any | None:
     """The item's queue (all its columns), the reviewer (``me``, ``me_name``), their
     lease's expiry and their earlier verdict's id on the item; None when the item or the
     reviewer identity does not exist."""
@@ -437,7 +442,7 @@ _DROP_LEASE_ANY = (
 )
 
 
-def drop_lease(conn: Connection, item_id: int, me: int, now: datetime | None) -> bool:
+def drop_lease(conn: Conn, item_id: int, me: int, now: datetime | None) -> bool:
     """Delete the reviewer's lease on the item (only a live one when ``now`` is given);
     whether there was one. Checking and deleting in one statement makes it atomic."""
     params: dict[str, Any] = {"b_item": item_id, "b_me": me}
@@ -451,7 +456,7 @@ _DROP_LEASE_ANY_P = Prepared(_DROP_LEASE_ANY)
 _RECORD_VERDICT = Prepared(insert(VERDICTS).returning(VERDICTS.c.id))
 
 
-def record_verdict(conn: Connection, values: dict[str, Any]) -> int:
+def record_verdict(conn: Conn, values: dict[str, Any]) -> int:
     row = _RECORD_VERDICT.first(conn, values)
     assert row is not None  # an INSERT ... RETURNING gives its row
     return int(row.id)
@@ -475,7 +480,7 @@ _COUNT_VERDICT = Prepared(
 )
 
 
-def count_verdict(conn: Connection, item_id: int, delta: int) -> Any:
+def count_verdict(conn: Conn, item_id: int, delta: int) -> Any:
     """Add ``delta`` to the item's verdict count (this locks the item's row until the
     end of the transaction on PostgreSQL); the item's values that settle it."""
     row = _COUNT_VERDICT.first(conn, {"b_item": item_id, "b_delta": delta})
@@ -530,7 +535,7 @@ def _hand_in() -> Select[Any]:
 _HAND_IN = Prepared(_hand_in())
 
 
-def hand_in(conn: Connection, values: dict[str, Any], now: datetime) -> tuple[int, Any] | None:
+def hand_in(conn: Conn, values: dict[str, Any], now: datetime) -> tuple[int, Any] | None:
     """Take the reviewer's live lease on the item, record their verdict (``values``:
     the verdict's columns) and count it on the item: the verdict's id and the item's
     values that settle it (as :func:`count_verdict` gives them), or None when they hold
@@ -554,7 +559,7 @@ _VERDICTS_OF = Prepared(
 )
 
 
-def verdicts_of(conn: Connection, item_id: int) -> list[Any]:
+def verdicts_of(conn: Conn, item_id: int) -> list[Any]:
     """``(reviewer_id, name, answer)`` of every verdict on the item, oldest first."""
     return _VERDICTS_OF.all(conn, {"b_item": item_id})
 
@@ -593,7 +598,7 @@ def _count_resolved(dialect: str) -> Any:
 _COUNT_RESOLVED = {name: Prepared(_count_resolved(name)) for name in ("postgresql", "sqlite")}
 
 
-def count_resolved(conn: Connection, queue_id: int, delta: int, *, reviewer: int = 0) -> None:
+def count_resolved(conn: Conn, queue_id: int, delta: int, *, reviewer: int = 0) -> None:
     """Add ``delta`` to the queue's resolved count, in the row of ``reviewer``'s shard
     (last in its transaction: that row stays locked until the commit)."""
     if delta:
@@ -626,7 +631,7 @@ _SET_OUTCOME_P = Prepared(_SET_OUTCOME)
 
 
 def settle(
-    conn: Connection,
+    conn: Conn,
     item_id: int,
     *,
     status: str,
