@@ -18,9 +18,8 @@ With ``--pause-ms M`` each reviewer also spends a random time between items (exp
 mean M ms: people at a fast pace) and the same is reported again under ``paced``; the
 target is judged on the rounds with no pause.
 
-This measures the service in one process (as ``mlgrove serve`` runs it: threads sharing
-one runtime, with the serving process's settings from ``mlgrove.server.tuning``, such as
-its GIL switch interval), without HTTP; the peer comparison (Label Studio's next-task API) is not
+This measures the service in one process (as ``mlgrove serve`` runs it, threads sharing
+one runtime), without HTTP; the peer comparison (Label Studio's next-task API) is not
 run, see docs/benchmarks.md.
 
 Target (BENCHMARKS.md): next-item p99 ≤ 20 ms with 1M items queued.
@@ -64,7 +63,7 @@ SOURCES = [
     "src/mlgrove/store/repos/review_claim.py",
     "src/mlgrove/store/db.py",
     "src/mlgrove/store/direct.py",
-    "src/mlgrove/server/tuning.py",
+    "src/mlgrove/store/prepared.py",
 ]
 
 
@@ -249,11 +248,8 @@ def run(
     backend: str = "both",
     pause_ms: float = 0.0,
 ) -> dict[str, Any]:
-    from mlgrove.server.tuning import tune_for_serving
-
     reps = check_reps(reps)
     items = SIZES[scale]
-    tune_for_serving()  # as `mlgrove serve` does before it serves
     results: dict[str, Any] = {}
     for backend_name, url in _database_urls(scale, backend).items():
         print(f"  {backend_name}: queueing {items:,} items ...", flush=True)

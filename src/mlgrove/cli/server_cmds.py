@@ -14,11 +14,9 @@ def _serve(runtime_settings: object, host: str, port: int, *, worker: bool = Fal
 
     from mlgrove.config import Settings
     from mlgrove.server.app import create_app
-    from mlgrove.server.tuning import tune_for_serving
     from mlgrove.services.context import Runtime
 
     assert isinstance(runtime_settings, Settings)
-    tune_for_serving()
     runtime = Runtime.open(runtime_settings)
     background = None
     if worker:
