@@ -24,7 +24,7 @@ from collections.abc import Callable, Container, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal, overload
+from typing import TYPE_CHECKING, Literal, cast, overload
 
 import blake3
 
@@ -107,7 +107,12 @@ def _read_small(path: Path | str, size: int, *, wait: bool) -> tuple[bytes, os.s
                 return None
             if n != size:
                 return None  # partly cached, or changed: the waiting read decides
-            return bytes(memoryview(buf)[:n]), os.fstat(fd)
+            after = os.fstat(fd)
+            del buf[n:]  # the byte asked for beyond the end
+            # The bytearray itself, not a copy as bytes (a tenth of the time per file):
+            # nothing changes it from here on, and everything that takes it (hashing,
+            # len, copying into a pack, writing) takes any bytes-like object.
+            return cast(bytes, buf), after
         data = os.read(fd, size + 1)
         if len(data) == size + 1 or (0 < len(data) < size):
             # Grew, or a short read: read the rest the slow way; the checks decide.
@@ -162,7 +167,12 @@ def digest(
         ) from None
     except OSError as exc:
         raise InvalidInput(f"cannot read {expected.path}: {exc.strerror}") from None
-    if not _same(expected, after) or (data is not None and len(data) != expected.size):
+    if (
+        after.st_size != expected.size
+        or after.st_mtime_ns != expected.mtime_ns
+        or after.st_ino != expected.inode
+        or (data is not None and len(data) != expected.size)
+    ):
         raise changed(expected.path)
     return str(address), data
 
