@@ -303,38 +303,69 @@ def submit(
         now = utcnow()
         if found.lease_expires is None or found.lease_expires <= now:
             raise _not_leased(item_id, expired=found.lease_expires is not None)
-        clean = rules.check_answer(queue, answer)
-        values = {
-            "queue_id": queue.id,
-            "item_id": item_id,
-            "reviewer_id": found.me,
-            "answer": clean,
-            "improve": improve,
-            "tags": clean_tags,
-            "seconds": seconds,
-            "submit_key": submit_key,
-            "created_at": now,
-        }
-        handed = claims.hand_in(conn, values, now)
-        if handed is None:
+        notes = _Notes(improve, clean_tags, seconds, submit_key)
+        verdict = _hand_in(s, conn, queue, item_id, found, answer, notes, now)
+        if verdict is None:
             # Lost a race: another request of theirs handed it in (or a reclaim took the
             # lease) between the look-up and here. Nothing was written.
             again = claims.lookup_submit(conn, item_id, _me(ctx))
             if again is not None and again.earlier_id is not None:
                 return _earlier(s, item_id, again.earlier_id, found.me_name, submit_key)
             raise _not_leased(item_id, expired=True)
-        verdict_id, counted = handed
-        _settle(s, conn, queue, item_id, counted, (found.me, found.me_name, clean), found.me)
-        return Verdict(
-            id=verdict_id,
-            item_id=item_id,
-            reviewer=found.me_name,
-            answer=clean,
-            improve=improve,
-            tags=clean_tags,
-            seconds=seconds,
-            created_at=now,
-        )
+        return verdict
+
+
+@dataclass(frozen=True)
+class _Notes:
+    """What a verdict carries besides its answer."""
+
+    improve: str
+    tags: list[str]
+    seconds: float | None
+    submit_key: str | None
+
+
+def _hand_in(
+    s: Session | None,
+    conn: claims.Conn,
+    queue: Queue,
+    item_id: int,
+    found: Any,
+    answer: Mapping[str, Any],
+    notes: _Notes,
+    now: datetime,
+) -> Verdict | None:
+    """Check the answer, hand the verdict in (the live lease taken, the verdict written
+    and counted) and settle the item; None, with nothing written, when the reviewer no
+    longer holds a live lease on it. ``found``: :func:`claims.lookup_submit`'s row."""
+    clean = rules.check_answer(queue, answer)  # a refusal raises before any write
+    values = {
+        "queue_id": queue.id,
+        "item_id": item_id,
+        "reviewer_id": found.me,
+        "answer": clean,
+        "improve": notes.improve,
+        "tags": notes.tags,
+        "seconds": notes.seconds,
+        "submit_key": notes.submit_key,
+        "created_at": now,
+    }
+    handed = claims.hand_in(conn, values, now)
+    if handed is None:
+        return None
+    verdict_id, counted = handed
+    mine = (found.me, found.me_name, clean)
+    _settle(s, conn, queue, item_id, counted, mine, found.me)
+    return Verdict(
+        id=verdict_id,
+        item_id=item_id,
+        reviewer=found.me_name,
+        answer=clean,
+        improve=notes.improve,
+        tags=notes.tags,
+        seconds=notes.seconds,
+        created_at=now,
+    )
 
 
 def _submit_direct(
@@ -352,6 +383,7 @@ def _submit_direct(
     path, in the same order. None for anything else, with nothing written: that path
     then explains it or handles it."""
     me = _me(ctx)
+    notes = _Notes(improve, tags, seconds, submit_key)
 
     def work(conn: claims.Conn) -> Verdict | None:
         found = claims.lookup_submit(conn, item_id, me)
@@ -363,33 +395,8 @@ def _submit_direct(
         queue = queue_value(found, "")
         if queue.consensus is rules.Consensus.WEIGHTED:
             return None  # gold weights are read through the session
-        clean = rules.check_answer(queue, answer)  # a refusal rolls back; nothing written
-        values = {
-            "queue_id": queue.id,
-            "item_id": item_id,
-            "reviewer_id": found.me,
-            "answer": clean,
-            "improve": improve,
-            "tags": tags,
-            "seconds": seconds,
-            "submit_key": submit_key,
-            "created_at": now,
-        }
-        handed = claims.hand_in(conn, values, now)
-        if handed is None:
-            return None  # lost a race with another request of theirs: explained below
-        verdict_id, counted = handed
-        _settle(None, conn, queue, item_id, counted, (found.me, found.me_name, clean), found.me)
-        return Verdict(
-            id=verdict_id,
-            item_id=item_id,
-            reviewer=found.me_name,
-            answer=clean,
-            improve=improve,
-            tags=tags,
-            seconds=seconds,
-            created_at=now,
-        )
+        # None when a race was lost (nothing written): the session path explains it.
+        return _hand_in(None, conn, queue, item_id, found, answer, notes, now)
 
     return ctx.db.direct.transaction(work)
 
