@@ -179,3 +179,24 @@ def test_a_file_changed_in_the_childs_half_makes_no_version_and_leaves_nothing(
     assert list(store.iter_addresses()) == []
     with grove_runtime.db.read() as s:
         assert s.scalars(select(DatasetVersionRow)).first() is None
+        # The parent had recorded its objects while the child read: rolled back.
+        assert s.scalars(select(ObjectRow)).first() is None
+
+
+def test_an_identical_folder_read_again_makes_no_new_version(
+    ctx: Context, grove_runtime: Runtime, tmp_path: Path, forks: list[str]
+) -> None:
+    files = folder_files()
+    folder = write(tmp_path / "data", files)
+    first = filesets.add_folder(ctx, "photos", folder)
+    with grove_runtime.db.read() as s:
+        objects_before = len(s.scalars(select(ObjectRow)).all())
+    cache = Path(grove_runtime.settings.cache_dir)
+    for path in cache.rglob("*.sqlite"):
+        path.unlink()  # no stat cache: every file is read again, by two processes
+    again = filesets.add_folder(ctx, "photos", folder)
+    assert forks.count("scan") == 2
+    assert (again.number, again.address) == (first.number, first.address)
+    with grove_runtime.db.read() as s:
+        assert len(s.scalars(select(DatasetVersionRow)).all()) == 1
+        assert len(s.scalars(select(ObjectRow)).all()) == objects_before

@@ -53,6 +53,7 @@ class Recorder:
         self.started: list[int] = []
         self.taken: list[Any] = []
         self.abandoned: list[int] = []
+        self.meanwhile: list[int] = []  # how many files this process had sunk by then
 
     def sink(self, f: FileStat, addr: str, data: bytes | None) -> str:
         assert data is None or address(data) == addr
@@ -68,6 +69,7 @@ class Recorder:
             "hand_over": hand_over,
             "take_over": self.taken.append,
             "abandon": self.abandoned.append,
+            "meanwhile": lambda: self.meanwhile.append(len(self.sunk)),
         }
         return Split(**(parts | override))
 
@@ -90,6 +92,7 @@ def test_two_processes_give_what_one_gives(folder: tuple[Path, dict[str, bytes]]
     assert sorted(mine + theirs) == sorted(files)
     assert len(theirs) == int(len(files) * forked.CHILD_SHARE)
     assert rec.started == []  # start ran in the child only
+    assert rec.meanwhile == [len(mine)]  # once, in the parent, after its own files
     assert rec.abandoned == []
 
 

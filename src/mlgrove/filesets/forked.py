@@ -1,11 +1,11 @@
-"""Reading and hashing a big folder on two cores: half of the files in a forked child.
+"""Reading and hashing a big folder on two cores: part of the files in a forked child.
 
 Reading, hashing and storing 100,000 small files is Python work on one core (the GIL),
 about 1.3 s of a 3.3 s ``mlgrove data add`` (docs/adr/0016-two-processes-for-big-folders.md).
 Above :data:`FORK_FILES` files to read, and when a second core is free, the caller's
-process forks once: the child reads, hashes and stores the second half of the files
-(into its own pack, through the store it inherited) while the parent does the first
-half; then the child sends back its addresses and what it stored, and the parent takes
+process forks once: the child reads, hashes and stores the last :data:`CHILD_SHARE` of
+the files (into its own pack, through the store it inherited) while the parent does the
+rest; then the child sends back its addresses and what it stored, and the parent takes
 its stored objects over (:class:`Split`), to publish them with its own when the batch
 ends. The result is the same as one process reading everything.
 
@@ -51,23 +51,27 @@ __all__ = ["FORK_FILES", "Split", "in_background", "scan_in_two", "to_read", "wo
 #: Fork only when at least this many files must be read. Below it the one-core scan
 #: takes under ~0.1 s, and a fork, the hand-over and the pickling would eat the gain.
 FORK_FILES = 8192
-#: The child's part of the files to read. Under half: after its files the child still
-#: finishes its pack and sends its result (about a tenth of its time), meanwhile the
-#: parent reads on; with halves the parent waited for the child.
-CHILD_SHARE = 0.45
+#: The child's part of the files to read. After its files the child still finishes its
+#: pack and sends its result (about a tenth of its time); the parent, its ``meanwhile``
+#: work (for an add, recording its objects in the database: about a fifth). Measured
+#: at 100k files, half each kept either from waiting long for the other.
+CHILD_SHARE = 0.5
 _COUNTER = struct.Struct("<qq")  # files the child has done, 1 once it failed
 _WAIT_S = 0.1  # how often the parent reports the child's progress while it waits
 
 
 @dataclass(frozen=True)
 class Split:
-    """What the caller does around the child's half (all but ``abandon`` may be None-ish
-    no-ops; ``take_over`` receives what ``hand_over`` returned)."""
+    """What the caller does around the child's share (``take_over`` receives what
+    ``hand_over`` returned)."""
 
     start: Callable[[], None]  # in the child, first (e.g. tag its temporary files)
-    hand_over: Callable[[], Any]  # in the child, after its half: a picklable value
+    hand_over: Callable[[], Any]  # in the child, after its files: a picklable value
     take_over: Callable[[Any], None]  # in the parent, with that value
     abandon: Callable[[int], None]  # in the parent, given the child's pid, if it failed
+    # In the parent, once its own files are done and before it waits for the child's:
+    # work that needs only the parent's results (an error in it stops the child).
+    meanwhile: Callable[[], None] | None = None
 
 
 def cpus() -> int:
@@ -145,6 +149,8 @@ def scan_in_two(
     try:
         try:
             scan_range(root, files, mine, known, sink, stored, workers, report, addresses, hashed)
+            if split.meanwhile is not None:
+                split.meanwhile()
             payload = _receive(read_end, lambda: report(0))
         except _ChildFailed:
             payload = _receive(read_end, lambda: None)

@@ -21,6 +21,7 @@ Decisions (see ``mlgrove.filesets`` for the walking, cache and checkout rules):
 from __future__ import annotations
 
 import bisect
+import contextlib
 import gc
 import os
 import threading
@@ -126,79 +127,132 @@ def _add_folder(
         return _nothing_to_commit(ctx, name, parent, grandparent)
 
     # One durability barrier for the whole folder instead of an fsync per file: the
-    # objects appear under their addresses when the block ends, before the DB records them.
-    with ctx.objects.batch():
-        parent_manifest = _load_manifest(ctx, parent.address) if parent else None
-        sink = _StoreSink(ctx, walked.root, parent_manifest)
-        scanned = hashing.scan(
-            walked.root,
-            walked.files,
-            lookup=cache.lookup,
-            sink=sink,
-            stored=sink.known,
-            progress=progress,
-            split=sink.split(),
-        )
-        ctx.objects.sync_ahead()  # the pack goes to the disk while the manifest is made
-        manifest = FileManifest(
-            FileEntry(f.path, address, f.size, f.executable)
-            for f, address in zip(walked.files, scanned.addresses, strict=True)
-        )
-        manifest_bytes = manifest.to_bytes()
-        manifest_address = hash_bytes(manifest_bytes)
-
-        def remember() -> None:
-            """Teach the stat cache every file read and the folder's snapshot."""
-            for i in scanned.hashed:
-                cache.record(walked.files[i], scanned.addresses[i], observed_ns=started)
-            cache.keep_only(f.path for f in walked.files)
-            cache.set_snapshot(walked, manifest_address, observed_ns=started)
-            cache.save()
-
-        if parent is not None and manifest_address == parent.address:
-            remember()
-            return _nothing_to_commit(ctx, name, parent, grandparent)
-        manifest_stored = ctx.objects.put_bytes(manifest_bytes, address=manifest_address)
-    new_objects = sink.stored()
-
-    # The cache is optional and its own file: for a big folder a second process writes
-    # it (0.3 s at 100k files) while this one records the version in the database.
-    if forked.worth_forking(len(scanned.hashed)):
-        remembered = forked.in_background(remember)
-    else:
-        remember()
-        remembered = None
+    # objects appear under their addresses when the block ends, before the DB records
+    # them. The version's transaction may open earlier (while a second process reads
+    # files, see _Recording), but it commits only after the objects are published.
+    recording = _Recording(ctx, name, project, message, parent)
+    remembered: Callable[[], bool] | None = None
     try:
-        return _record_version(
-            ctx, name, project, message, walked, manifest, manifest_stored, new_objects, parent
-        )
+        with contextlib.ExitStack() as commits_last:
+            with ctx.objects.batch():
+                parent_manifest = _load_manifest(ctx, parent.address) if parent else None
+                sink = _StoreSink(ctx, walked.root, parent_manifest)
+
+                def meanwhile() -> None:
+                    # The parent's files are done, the child's not yet: record the
+                    # parent's objects now instead of after everything.
+                    recording.open(commits_last)
+                    recording.register(sink.stored())
+
+                scanned = hashing.scan(
+                    walked.root,
+                    walked.files,
+                    lookup=cache.lookup,
+                    sink=sink,
+                    stored=sink.known,
+                    progress=progress,
+                    split=sink.split(meanwhile),
+                )
+                ctx.objects.sync_ahead()  # the pack goes to disk while the manifest is made
+                manifest = FileManifest(
+                    FileEntry(f.path, address, f.size, f.executable)
+                    for f, address in zip(walked.files, scanned.addresses, strict=True)
+                )
+                manifest_bytes = manifest.to_bytes()
+                manifest_address = hash_bytes(manifest_bytes)
+
+                def remember() -> None:
+                    """Teach the stat cache every file read and the folder's snapshot."""
+                    for i in scanned.hashed:
+                        cache.record(walked.files[i], scanned.addresses[i], observed_ns=started)
+                    cache.keep_only(f.path for f in walked.files)
+                    cache.set_snapshot(walked, manifest_address, observed_ns=started)
+                    cache.save()
+
+                unchanged = parent is not None and manifest_address == parent.address
+                if unchanged:
+                    remember()
+                else:
+                    manifest_stored = ctx.objects.put_bytes(
+                        manifest_bytes, address=manifest_address
+                    )
+            # The batch is published: the objects are durable.
+            if not unchanged:
+                # The cache is optional and its own file: for a big folder a second
+                # process writes it (0.3 s at 100k files) while this one records the
+                # version.
+                if forked.worth_forking(len(scanned.hashed)):
+                    remembered = forked.in_background(remember)
+                else:
+                    remember()
+                recording.open(commits_last)
+                version = recording.finish(sink.stored(), manifest, manifest_stored, walked)
+        # Committed. (An unchanged folder's transaction, if opened, recorded nothing: every
+        # content was the parent's, which the sink never stores.)
+        if unchanged:
+            assert parent is not None
+            return _nothing_to_commit(ctx, name, parent, grandparent)
+        return version
     finally:
         if remembered is not None:
             remembered()
 
 
-def _record_version(
-    ctx: Context,
-    name: str,
-    project: str | None,
-    message: str,
-    walked: Walk,
-    manifest: FileManifest,
-    manifest_stored: Stored,
-    new_objects: list[Stored],
-    parent: DatasetVersionRow | None,
-) -> Version:
-    """The version's rows, in one transaction: its objects, the version, lineage, audit."""
-    new_bytes = sum(st.size for st in new_objects if st.new)
-    with ctx.db.write() as s:
-        proj = ds_service.resolve_project(s, ctx, project, create=True)
-        ds = ds_service.find_dataset_row(s, proj.id, name)
-        if ds is None:
-            ds = ds_service.create_dataset_row(s, ctx, proj, name, DatasetKind.FILES, [], None)
-        elif ds.kind != DatasetKind.FILES:
-            raise InvalidInput(f"{name!r} is a table dataset; a folder cannot be added to it")
-        current = ds_service.latest_version_row(s, ds.id)
-        _check_no_one_else_committed(name, current, parent)
+class _Recording:
+    """The version's one transaction: its objects, the version, lineage, audit.
+
+    Opened by :meth:`open` inside an ``ExitStack`` that the caller leaves only after the
+    batch is published, so it commits after the objects are durable; :meth:`register`
+    may record objects before that (a rollback leaves none recorded)."""
+
+    def __init__(
+        self,
+        ctx: Context,
+        name: str,
+        project: str | None,
+        message: str,
+        parent: DatasetVersionRow | None,
+    ) -> None:
+        self.ctx, self.name, self.project, self.parent = ctx, name, project, parent
+        self.message = message
+        self.session: Session | None = None
+        self.registered: set[str] = set()
+
+    def open(self, stack: contextlib.ExitStack) -> Session:
+        if self.session is None:
+            s = self.session = stack.enter_context(self.ctx.db.write())
+            proj = ds_service.resolve_project(s, self.ctx, self.project, create=True)
+            ds = ds_service.find_dataset_row(s, proj.id, self.name)
+            if ds is None:
+                ds = ds_service.create_dataset_row(
+                    s, self.ctx, proj, self.name, DatasetKind.FILES, [], None
+                )
+            elif ds.kind != DatasetKind.FILES:
+                raise InvalidInput(
+                    f"{self.name!r} is a table dataset; a folder cannot be added to it"
+                )
+            current = ds_service.latest_version_row(s, ds.id)
+            _check_no_one_else_committed(self.name, current, self.parent)
+            self.proj, self.ds = proj, ds
+        return self.session
+
+    def register(self, stored: list[Stored]) -> None:
+        assert self.session is not None
+        todo = [st for st in stored if st.address not in self.registered]
+        objects.register_many(self.session, todo, "file")
+        self.registered.update(st.address for st in todo)
+
+    def finish(
+        self,
+        new_objects: list[Stored],
+        manifest: FileManifest,
+        manifest_stored: Stored,
+        walked: Walk,
+    ) -> Version:
+        s, ds, proj, parent, name = self.session, self.ds, self.proj, self.parent, self.name
+        assert s is not None
+        ctx, message = self.ctx, self.message
+        new_bytes = sum(st.size for st in new_objects if st.new)
         number = (
             s.scalar(
                 select(func.max(DatasetVersionRow.number)).where(
@@ -207,7 +261,7 @@ def _record_version(
             )
             or 0
         ) + 1
-        objects.register_many(s, new_objects, "file")
+        self.register(new_objects)
         objects.register_many(s, [manifest_stored], "files-manifest")
         row = DatasetVersionRow(
             dataset_id=ds.id,
@@ -385,7 +439,7 @@ class _StoreSink:
             self._stored.append(stored)
         return stored.address
 
-    def split(self) -> Split | None:
+    def split(self, meanwhile: Callable[[], None] | None = None) -> Split | None:
         """How a forked child shares the work (:mod:`mlgrove.filesets.forked`): it stores
         through its copy of the local store and hands over what it stored; None for
         other stores (remote ones: their puts wait on the network, threads suffice)."""
@@ -413,6 +467,7 @@ class _StoreSink:
             hand_over=hand_over,
             take_over=take_over,
             abandon=lambda pid: store.remove_temporaries(_child_tag(pid)),
+            meanwhile=meanwhile,
         )
 
     def stored(self) -> list[Stored]:
