@@ -166,6 +166,14 @@ def test_a_connection_that_died_while_idle_is_replaced(
     again = review_assign.next_item(ana, "direct", project="pets")
     assert again is not None
     assert again.item.id == held.item.id
+    # The verdict's transaction on the direct pool recovers the same way.
+    pids = [conn.info.backend_pid for conn in pool._idle]
+    _terminate(grove_runtime, pids)
+    verdict = review_assign.submit(ana, again.item.id, {"labels": ["cat"]})
+    assert verdict.item_id == again.item.id
+    # ...on a new connection the retry made (the dead one is gone from the pool).
+    assert pool._idle
+    assert all(conn.info.backend_pid not in pids for conn in pool._idle)
 
     monkeypatch.setattr(db_module, "PG_PING_AFTER_IDLE_S", 0.0)
     with grove_runtime.db.read() as s:
