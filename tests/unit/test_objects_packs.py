@@ -328,7 +328,7 @@ def test_a_pack_written_on_the_writer_thread_reads_back(
     monkeypatch.setattr(packs, "FLUSH_BYTES", 64 << 10)  # hand blocks to the thread often
     monkeypatch.setattr(packs, "SYNC_BYTES", 256 << 10)  # and flush them to disk on the way
     contents = [os.urandom(4096) for _ in range(500)]
-    contents[10:10] = [os.urandom(100_000) for _ in range(3)]  # each bigger than a block
+    contents[10:10] = [os.urandom(100_000) for _ in range(3)]  # each bigger than FLUSH_BYTES
     with store.batch():
         for c in contents:
             store.put_bytes(c)
@@ -343,20 +343,20 @@ def test_a_write_error_on_the_writer_thread_fails_the_batch_cleanly(
         kept = store.put_bytes(b"before the disk filled up")
     monkeypatch.setattr(packs, "FLUSH_BYTES", 16 << 10)
     calls = []
-    real_write = os.write
+    real_writev = os.writev
 
-    def disk_full(fd: int, data: bytes) -> int:
+    def disk_full(fd: int, buffers: list[bytes]) -> int:
         calls.append(fd)
         if len(calls) > 2:
             raise OSError(28, "No space left on device")
-        return real_write(fd, data)
+        return real_writev(fd, buffers)
 
     def add_many() -> None:
         with store.batch():
             for i in range(200):
                 store.put_bytes(os.urandom(4096) + bytes([i]))
 
-    monkeypatch.setattr(os, "write", disk_full)
+    monkeypatch.setattr(os, "writev", disk_full)
     with pytest.raises(OSError, match="No space left"):
         add_many()
     monkeypatch.undo()

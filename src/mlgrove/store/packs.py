@@ -51,8 +51,10 @@ TRAILER = 32  # BLAKE3 of the index before it
 #: A pack is closed and another started past this size: a delete rewrites one pack,
 #: so this bounds its cost.
 PACK_MAX_BYTES = 256 << 20
-#: Appends are copied into blocks of this size, each written with one call.
+#: Appends are buffered and written in blocks of this size (one write per block, not
+#: one per object).
 FLUSH_BYTES = 4 << 20
+IOV_MAX = min(1024, os.sysconf("SC_IOV_MAX") if hasattr(os, "sysconf") else 1024)
 #: Blocks handed to the writing thread and not yet written, at most.
 QUEUED_BLOCKS = 4
 #: The writing thread flushes the pack to the disk after this many bytes.
@@ -65,7 +67,7 @@ MAX_OPEN = 128
 _O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 
 
-_SYNC = (bytearray(), -1)  # queued after blocks: flush them to the disk
+_SYNC: list[bytes] = []  # queued after parts: flush them to the disk (compared by identity)
 
 
 class DamagedIndex(ValueError):
@@ -91,19 +93,16 @@ class PackWriter:
         self.index_tmp = Path(f"{stem}.idx.part")
         # Read-only from birth, like loose objects: the descriptor still writes.
         self._fd = os.open(self.pack_tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_CLOEXEC, 0o444)
-        # Appends are copied into a block of FLUSH_BYTES, written with one call when
-        # full. Blocks are reused once written: keeping each object's bytes alive until
-        # its write instead made every object a fresh allocation (new pages for the
-        # kernel to fault in and zero: 400 MB for 100k files, which cost more than the
-        # copy, and most when two processes add at once).
-        self._block = bytearray(FLUSH_BYTES)
-        self._block[: len(PACK_MAGIC)] = PACK_MAGIC
-        self._used = len(PACK_MAGIC)
-        self._free: list[bytearray] = []  # written blocks, for reuse (appended by the thread)
+        # Parts waiting for one writev: no copying into a buffer, one call per ~4 MB.
+        # (Copying each object into reused 4 MB blocks instead, written with one write
+        # each, was measured slower: 0.79 s against 0.52 s for 100k objects of 4 KB,
+        # twice the system time.)
+        self._parts: list[bytes] = [PACK_MAGIC]
+        self._buffered = len(PACK_MAGIC)
         self.size = len(PACK_MAGIC)  # bytes appended, written or waiting
         self.entries: list[tuple[bytes, int, int]] = []
         self.name = ""
-        self._queue: queue.Queue[tuple[bytearray, int] | None] = queue.Queue(maxsize=QUEUED_BLOCKS)
+        self._queue: queue.Queue[list[bytes] | None] = queue.Queue(maxsize=QUEUED_BLOCKS)
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
         self._unsynced = 0
@@ -116,25 +115,18 @@ class PackWriter:
         self = cls.__new__(cls)
         self.pack_tmp, self.index_tmp, self.name = pack_tmp, index_tmp, name
         self._fd, self._thread, self._finished = -1, None, True
-        self.entries, self._block, self._used, self._free = [], bytearray(), 0, []
+        self.entries, self._parts = [], []
         return self
 
     def append(self, digest: bytes, data: bytes) -> None:
         n = len(data)
-        used = self._used
-        if used + RECORD.size + n > len(self._block):
-            self._hand_off()
-            used = 0
-            if RECORD.size + n > len(self._block):  # bigger than a block: a block of its own
-                self._block = bytearray(RECORD.size + n)
-        block = self._block
-        RECORD.pack_into(block, used, digest, n)
-        used += RECORD.size
-        block[used : used + n] = data
-        self._used = used + n
         offset = self.size + RECORD.size
+        self._parts += (RECORD.pack(digest, n), data)
         self.entries.append((digest, offset, n))
         self.size = offset + n
+        self._buffered += RECORD.size + n
+        if self._buffered >= FLUSH_BYTES or len(self._parts) >= IOV_MAX - 1:
+            self._hand_off()
 
     def _hand_off(self) -> None:
         if self._error is not None:
@@ -144,13 +136,9 @@ class PackWriter:
                 target=self._drain, name="grove-pack-writer", daemon=True
             )
             self._thread.start()
-        # Waits when the disk is behind: memory stays bounded.
-        self._queue.put((self._block, self._used))
-        try:
-            self._block = self._free.pop()
-        except IndexError:
-            self._block = bytearray(FLUSH_BYTES)
-        self._used = 0
+        self._queue.put(self._parts)  # waits when the disk is behind: memory stays bounded
+        self._parts = []
+        self._buffered = 0
 
     def sync_ahead(self) -> None:
         """Have the writing thread write what was appended so far and flush it to the
@@ -162,24 +150,32 @@ class PackWriter:
         self._queue.put(_SYNC)
 
     def _drain(self) -> None:
-        while (item := self._queue.get()) is not None:
-            block, used = item
+        while (parts := self._queue.get()) is not None:
             if self._error is None:  # after an error, keep taking blocks: nobody waits
                 try:
-                    if used < 0:  # _SYNC
+                    if parts is _SYNC:
                         _datasync(self._fd)
                         self._unsynced = 0
                     else:
-                        self._write(memoryview(block)[:used])
+                        self._write(parts)
                 except BaseException as exc:  # raised to the caller on its next call
                     self._error = exc
-            if len(block) == FLUSH_BYTES:
-                self._free.append(block)  # list.append is atomic: no lock needed
 
-    def _write(self, view: memoryview) -> None:
-        total = len(view)
-        while view:
-            view = view[os.write(self._fd, view) :]
+    def _write(self, parts: list[bytes]) -> None:
+        total = 0
+        start = 0
+        while start < len(parts):
+            chunk = parts[start : start + IOV_MAX]
+            written = os.writev(self._fd, chunk)
+            total += written
+            if written == sum(map(len, chunk)):
+                start += len(chunk)
+                continue
+            # A short write (rare): skip what was written, go on from there.
+            while written >= len(parts[start]):
+                written -= len(parts[start])
+                start += 1
+            parts[start] = parts[start][written:]
         self._unsynced += total
         if self._unsynced >= SYNC_BYTES:
             _datasync(self._fd)
@@ -199,7 +195,7 @@ class PackWriter:
             self._stop()
             if self._error is not None:
                 raise self._error
-            self._write(memoryview(self._block)[: self._used])
+            self._write(self._parts)
             os.fsync(self._fd)
         finally:
             os.close(self._fd)
