@@ -72,6 +72,8 @@ MEASURED_SOURCES = [
     "src/mlgrove/store/objects.py",
     "src/mlgrove/store/packs.py",
     "src/mlgrove/filesets/hashing.py",
+    "src/mlgrove/filesets/forked.py",
+    "src/mlgrove/filesets/walk.py",
 ]
 
 
