@@ -203,3 +203,24 @@ def test_work_in_the_background_runs_in_another_process(tmp_path: Path) -> None:
         raise OSError("disk full")
 
     assert forked.in_background(fail)() is False
+
+
+def test_when_no_process_can_be_made_one_process_does_it_all(
+    folder: tuple[Path, dict[str, bytes]], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    root, files = folder
+
+    def no_more_processes() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_more_processes)
+    w = walk(root)
+    rec = Recorder()
+    result = hashing.scan(root, w.files, sink=rec.sink, split=rec.split())
+    assert result.addresses == [address(files[f.path]) for f in w.files]
+    assert {pid for _, pid, _ in rec.sunk} == {os.getpid()}
+    assert len(rec.sunk) == len(files)
+    assert rec.taken == rec.meanwhile == []
+    out = tmp_path / "ran"
+    assert forked.in_background(lambda: out.write_text("here"))() is True
+    assert out.read_text() == "here"

@@ -126,11 +126,30 @@ def scan_in_two(
     hashed: list[int] = []
     shared = mmap.mmap(-1, _COUNTER.size)  # anonymous and MAP_SHARED: seen by both
     read_end, write_end = os.pipe()
-    with warnings.catch_warnings():
-        # Python 3.12+ warns about forking a process with threads; the child keeps clear
-        # of every lock another thread could hold (see the module's docstring).
-        warnings.simplefilter("ignore", DeprecationWarning)
-        pid = os.fork()
+    try:
+        with warnings.catch_warnings():
+            # Python 3.12+ warns about forking a process with threads; the child keeps
+            # clear of every lock another thread could hold (see the module's docstring).
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pid = os.fork()
+    except OSError:  # no process to spare (EAGAIN, ENOMEM): one process reads it all
+        os.close(read_end)
+        os.close(write_end)
+        shared.close()
+        scan_range(
+            root,
+            files,
+            range(len(files)),
+            known,
+            sink,
+            stored,
+            workers,
+            progress,
+            addresses,
+            hashed,
+        )
+        hashed.sort()
+        return Scan(addresses, hashed)
     if pid == 0:  # the child
         os.close(read_end)
         _child(write_end, shared, split, root, files, theirs, known, sink, stored, workers)
@@ -290,14 +309,13 @@ def in_background(work: Callable[[], None]) -> Callable[[], bool]:
     missing, ``work`` runs at once.
     """
     if not hasattr(os, "fork"):
-        try:
-            work()
-        except Exception:
-            return lambda: False
-        return lambda: True
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # see scan_in_two
-        pid = os.fork()
+        return _at_once(work)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # see scan_in_two
+            pid = os.fork()
+    except OSError:  # no process to spare (EAGAIN, ENOMEM)
+        return _at_once(work)
     if pid == 0:
         status = 1
         try:
@@ -315,3 +333,11 @@ def in_background(work: Callable[[], None]) -> Callable[[], bool]:
         return done[0]
 
     return wait
+
+
+def _at_once(work: Callable[[], None]) -> Callable[[], bool]:
+    try:
+        work()
+    except Exception:
+        return lambda: False
+    return lambda: True
