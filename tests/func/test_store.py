@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -17,6 +18,7 @@ from mlgrove.services.context import Runtime
 from mlgrove.store import schema
 from mlgrove.store.db import Database, FairLock
 from mlgrove.store.models import Base, TeamRow
+from mlgrove.store.sqlite_checkpoint import AUTO_CHECKPOINT_PAGES
 from mlgrove.testing.factories import Factories
 
 
@@ -47,7 +49,44 @@ def test_sqlite_is_tuned_for_concurrency(tmp_path: Path) -> None:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
         assert conn.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
+        # Commits never checkpoint in practice (the thread below does).
+        assert conn.execute(text("PRAGMA wal_autocheckpoint")).scalar() == AUTO_CHECKPOINT_PAGES
     db.dispose()
+
+
+def test_sqlite_writes_reach_the_database_file_without_a_writer_checkpointing(
+    tmp_path: Path,
+) -> None:
+    """A commit leaves its pages in the WAL; the checkpoint thread, started by the first
+    write, copies them into the database file within seconds (read here with the WAL
+    ignored), and stops when the database is closed."""
+    path = tmp_path / "g.db"
+    db = Database(f"sqlite:///{path}")
+    with db.write() as s:
+        s.execute(text("CREATE TABLE notes (body TEXT)"))
+    with db.write() as s:
+        s.execute(text("INSERT INTO notes VALUES ('kept')"))
+
+    def in_file() -> list[str]:
+        # immutable=1: read the database file alone, as if the WAL were not there.
+        raw = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+        try:
+            return [r[0] for r in raw.execute("SELECT body FROM notes")]
+        except sqlite3.OperationalError:
+            return []  # the table itself is not in the file yet
+        finally:
+            raw.close()
+
+    deadline = time.monotonic() + 10
+    while in_file() != ["kept"] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert in_file() == ["kept"]
+    assert db._checkpointer is not None
+    assert db._checkpointer.running
+    with db.read() as s:  # still readable through the pool meanwhile
+        assert s.scalar(text("SELECT body FROM notes")) == "kept"
+    db.dispose()
+    assert not db._checkpointer.running
 
 
 def test_concurrent_writers_all_succeed(grove_factories: Factories) -> None:

@@ -9,7 +9,9 @@ SQLite's busy handler (which sleeps up to 100 ms between tries) or failing with
 thread that just released it take it again before a waiting thread wakes, so under a
 burst one thread could write many times while another waits (a next-item p99 of 50-70 ms
 instead of 12-28 ms with 20 reviewers). It is the whole write path's critical section on
-SQLite: hot paths keep their write transactions to a few statements.
+SQLite: hot paths keep their write transactions to a few statements, and the WAL is
+checkpointed by a thread of its own rather than inside a commit that holds the lock
+(``store/sqlite_checkpoint.py``).
 
 PostgreSQL gets plain concurrent transactions (READ COMMITTED): a process-wide lock would
 only serialise what the server does well in parallel, and could never cover a second
@@ -40,6 +42,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from mlgrove.errors import ConfigError, Conflict, DatabaseUnavailable
 from mlgrove.store.direct import DirectPool
+from mlgrove.store.sqlite_checkpoint import AUTO_CHECKPOINT_PAGES, Checkpointer
 
 __all__ = ["Database", "FairLock"]
 
@@ -111,6 +114,13 @@ class Database:
         )
         self._direct: DirectPool | None = None
         self._direct_lock = threading.Lock()
+        # SQLite files only (an in-memory database has no WAL): see sqlite_checkpoint.
+        path = parsed.database if self.is_sqlite else None
+        self._checkpointer = (
+            Checkpointer(path, SQLITE_BUSY_TIMEOUT_MS)
+            if path and path != ":memory:" and not path.startswith("file:")
+            else None
+        )
 
     @property
     def display_url(self) -> str:
@@ -148,6 +158,8 @@ class Database:
         try:
             with self._write_lock, self._writer() as session, session.begin():
                 yield session
+            if self._checkpointer is not None:
+                self._checkpointer.written()
         except IntegrityError as exc:
             detail = _unique_violation(exc)
             if detail is None:
@@ -169,6 +181,8 @@ class Database:
             return self._direct
 
     def dispose(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         with self._direct_lock:
             direct, self._direct = self._direct, None
         if direct is not None:
@@ -281,6 +295,8 @@ def _tune_sqlite(engine: Engine) -> None:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA synchronous=NORMAL")
+        # Checkpoints run in a thread of their own, not inside a writer's commit.
+        cur.execute(f"PRAGMA wal_autocheckpoint={AUTO_CHECKPOINT_PAGES}")
         cur.close()
 
     @event.listens_for(engine, "begin")
