@@ -1,6 +1,6 @@
 """A big folder is added by two processes (mlgrove.filesets.forked), on SQLite and
 PostgreSQL: the version, its manifest address and the store's contents are those one
-process makes, the stat cache written in the background works, and a failure leaves
+process makes, the stat cache written on a thread meanwhile works, and a failure leaves
 the workspace as it was.
 
 "Big" is lowered so that a test folder of a few hundred files is shared.
@@ -52,22 +52,17 @@ def ctx(grove_runtime: Runtime, grove_factories: Factories, tmp_path: Path) -> C
 
 @pytest.fixture
 def forks(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Share folders from 64 files on; records each fork made, by what it was for."""
+    """Share folders from 64 files on; records each fork made."""
     monkeypatch.setattr(forked, "FORK_FILES", 64)
     monkeypatch.setattr(forked, "cpus", lambda: 2)
     made: list[str] = []
-    scan_in_two, in_background = forked.scan_in_two, forked.in_background
+    scan_in_two = forked.scan_in_two
 
     def scan(*args: Any) -> Any:
         made.append("scan")
         return scan_in_two(*args)
 
-    def background(work: Any) -> Any:
-        made.append("cache")
-        return in_background(work)
-
     monkeypatch.setattr(forked, "scan_in_two", scan)
-    monkeypatch.setattr(forked, "in_background", background)
     return made
 
 
@@ -75,8 +70,8 @@ def folder_files() -> dict[str, bytes]:
     files = {f"d{i // 100}/f{i:04d}.bin": os.urandom(i * 13 % 5000) for i in range(600)}
     files["d0/twin"] = files["d5/twin"] = b"the same bytes in both halves"
     files["d1/big-1"] = os.urandom(PACK_OBJECT_BYTES + 10)  # loose, in the parent's half
-    files["d4/big-2"] = os.urandom(PACK_OBJECT_BYTES + 20)  # loose, in the child's half
-    files["d5/big-copy"] = files["d1/big-1"]  # stored by both processes
+    files["d4/big-2"] = os.urandom(PACK_OBJECT_BYTES + 20)  # too big for the child: the parent's
+    files["d5/big-copy"] = files["d1/big-1"]  # the same big bytes twice: stored once
     files["d3/empty"] = b""
     return files
 
@@ -93,7 +88,7 @@ def test_two_processes_make_the_version_one_process_makes(
     (folder / "d2/f0250.bin").chmod(0o755)
 
     shared = filesets.add_folder(ctx, "shared", folder)
-    assert forks == ["scan", "cache"]
+    assert forks == ["scan"]
     distinct = set(files.values())
     assert (shared.rows, shared.new_bytes) == (len(files), sum(map(len, distinct)))
 
@@ -115,7 +110,7 @@ def test_two_processes_make_the_version_one_process_makes(
     copy = write(tmp_path / "copy", files)
     (copy / "d2/f0250.bin").chmod(0o755)
     alone = filesets.add_folder(ctx, "alone", copy)
-    assert forks == ["scan", "cache"]  # no fork this time
+    assert forks == ["scan"]  # no fork this time
     assert alone.address == shared.address
     assert alone.new_bytes == 0  # nothing the two processes missed
     assert set(store.iter_addresses()) == held
@@ -128,13 +123,13 @@ def test_two_processes_make_the_version_one_process_makes(
     assert os.access(out / "d2/f0250.bin", os.X_OK)
 
 
-def test_the_cache_written_in_the_background_answers_the_next_status(
+def test_the_cache_written_on_a_thread_answers_the_next_status(
     ctx: Context, tmp_path: Path, forks: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     files = folder_files()
     folder = write(tmp_path / "data", files)
     filesets.add_folder(ctx, "photos", folder)
-    assert "cache" in forks
+    assert forks == ["scan"]
     from mlgrove.filesets import hashing
 
     def no_read(*args: Any, **kw: Any) -> Any:

@@ -193,20 +193,8 @@ def test_a_child_that_crashes_or_dies_is_an_error(folder: tuple[Path, dict[str, 
     assert len(rec.abandoned) == 1
 
 
-def test_work_in_the_background_runs_in_another_process(tmp_path: Path) -> None:
-    out = tmp_path / "pid"
-    wait = forked.in_background(lambda: out.write_text(str(os.getpid())))
-    assert wait() is True
-    assert int(out.read_text()) != os.getpid()
-
-    def fail() -> None:
-        raise OSError("disk full")
-
-    assert forked.in_background(fail)() is False
-
-
 def test_when_no_process_can_be_made_one_process_does_it_all(
-    folder: tuple[Path, dict[str, bytes]], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    folder: tuple[Path, dict[str, bytes]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root, files = folder
 
@@ -221,6 +209,15 @@ def test_when_no_process_can_be_made_one_process_does_it_all(
     assert {pid for _, pid, _ in rec.sunk} == {os.getpid()}
     assert len(rec.sunk) == len(files)
     assert rec.taken == rec.meanwhile == []
-    out = tmp_path / "ran"
-    assert forked.in_background(lambda: out.write_text("here"))() is True
-    assert out.read_text() == "here"
+
+
+def test_the_child_gets_no_file_it_would_hash_on_several_threads(tmp_path: Path) -> None:
+    files = {f"f{i:02d}": b"x" * (i + 1) for i in range(40)}
+    files["big"] = b"b" * (forked.CHILD_MAX_BYTES + 1)
+    root = tmp_path / "data"
+    root.mkdir()
+    for rel, content in files.items():
+        (root / rel).write_bytes(content)
+    w = walk(root)
+    todo = forked.to_read(w.files, [None] * len(w.files), None, frozenset())
+    assert sorted(w.files[i].path for i in todo) == sorted(set(files) - {"big"})

@@ -19,7 +19,10 @@ it, and starts in milliseconds. What a forked child must not do, it does not:
   (no ``atexit``, no finalisers, no flush of the parent's buffered output).
 - It takes no lock another thread of the parent might have held at the fork (a
   progress bar's thread, say): it writes nothing to stdout or stderr, and reports its
-  progress through a shared memory counter and its result through a pipe.
+  progress through a shared memory counter and its result through a pipe. It makes no
+  SQLite call (SQLite's process-wide mutexes may be held by the parent's WAL
+  checkpoint thread at the fork), and uses no thread pool the parent may have started
+  (files over :data:`CHILD_MAX_BYTES`, hashed by BLAKE3's pool, stay with the parent).
 
 Errors: whichever process fails first stops the other (the parent kills the child; a
 child that fails sets a flag the parent sees at its next progress step), the child's
@@ -43,10 +46,10 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from mlgrove.errors import GroveError, StorageError
-from mlgrove.filesets.hashing import BIG_FILE, Progress, Scan, Sink, scan_range
+from mlgrove.filesets.hashing import Progress, Scan, Sink, scan_range
 from mlgrove.filesets.walk import FileStat
 
-__all__ = ["FORK_FILES", "Split", "in_background", "scan_in_two", "to_read", "worth_forking"]
+__all__ = ["CHILD_MAX_BYTES", "FORK_FILES", "Split", "scan_in_two", "to_read", "worth_forking"]
 
 #: Fork only when at least this many files must be read. Below it the one-core scan
 #: takes under ~0.1 s, and a fork, the hand-over and the pickling would eat the gain.
@@ -56,6 +59,11 @@ FORK_FILES = 8192
 #: work (for an add, recording its objects in the database: about a fifth). Measured
 #: at 100k files, half each kept either from waiting long for the other.
 CHILD_SHARE = 0.5
+#: The child reads only files up to this size: it reads them whole and hashes them on its
+#: own thread. Bigger ones are hashed on several threads (BLAKE3's Rayon pool), and a
+#: thread pool the parent started before the fork does not exist in the child: waiting
+#: on it would hang. They stay with the parent.
+CHILD_MAX_BYTES = 1 << 20
 _COUNTER = struct.Struct("<qq")  # files the child has done, 1 once it failed
 _WAIT_S = 0.1  # how often the parent reports the child's progress while it waits
 
@@ -93,11 +101,13 @@ def to_read(
     stored: Container[str],
 ) -> list[int]:
     """Indexes of the small files that will be read (or handed to ``sink``): the work to
-    share. Big files and files answered without the sink stay with the parent."""
+    share. Files over :data:`CHILD_MAX_BYTES` and files answered without the sink stay
+    with the parent."""
     return [
         i
         for i, (f, address) in enumerate(zip(files, known, strict=True))
-        if f.size < BIG_FILE and (address is None or (sink is not None and address not in stored))
+        if f.size <= CHILD_MAX_BYTES
+        and (address is None or (sink is not None and address not in stored))
     ]
 
 
@@ -297,47 +307,3 @@ def _stop(pid: int) -> None:
     with contextlib.suppress(ProcessLookupError, ChildProcessError):
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
-
-
-def in_background(work: Callable[[], None]) -> Callable[[], bool]:
-    """Run ``work`` in a forked child while the caller goes on; returns the function
-    that waits for it (True if it ended well).
-
-    For work whose failure the caller may ignore (writing a cache, say): the child's
-    errors are not reported, only that it failed. The child follows the rules in the
-    module's docstring, so ``work`` must not touch the database or print. Where fork is
-    missing, ``work`` runs at once.
-    """
-    if not hasattr(os, "fork"):
-        return _at_once(work)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)  # see scan_in_two
-            pid = os.fork()
-    except OSError:  # no process to spare (EAGAIN, ENOMEM)
-        return _at_once(work)
-    if pid == 0:
-        status = 1
-        try:
-            gc.disable()
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-            work()
-            status = 0
-        finally:
-            os._exit(status)
-    done: list[bool] = []
-
-    def wait() -> bool:
-        if not done:
-            done.append(_reap(pid) == 0)
-        return done[0]
-
-    return wait
-
-
-def _at_once(work: Callable[[], None]) -> Callable[[], bool]:
-    try:
-        work()
-    except Exception:
-        return lambda: False
-    return lambda: True

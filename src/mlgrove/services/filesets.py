@@ -131,7 +131,7 @@ def _add_folder(
     # them. The version's transaction may open earlier (while a second process reads
     # files, see _Recording), but it commits only after the objects are published.
     recording = _Recording(ctx, name, project, message, parent)
-    remembered: Callable[[], bool] | None = None
+    remembered: Callable[[], None] | None = None
     try:
         with contextlib.ExitStack() as commits_last:
             with ctx.objects.batch():
@@ -173,11 +173,13 @@ def _add_folder(
                 if unchanged:
                     remember()
                 else:
-                    # The cache is optional and its own file: for a big folder a second
-                    # process writes it (0.3 s at 100k files) while this one publishes
-                    # the objects and records the version.
-                    if forked.worth_forking(len(scanned.hashed)):
-                        remembered = forked.in_background(remember)
+                    # The cache is optional and its own file: for a big folder a thread
+                    # writes it (0.3 s at 100k files) while this one publishes the
+                    # objects and records the version, both of which wait on the disk
+                    # and SQLite with the GIL released. (Not a forked process: SQLite's
+                    # process-wide mutexes could be held by another thread at the fork.)
+                    if len(scanned.hashed) >= forked.FORK_FILES:
+                        remembered = _in_thread(remember)
                     else:
                         remember()
                     manifest_stored = ctx.objects.put_bytes(
@@ -196,6 +198,19 @@ def _add_folder(
     finally:
         if remembered is not None:
             remembered()
+
+
+def _in_thread(work: Callable[[], None]) -> Callable[[], None]:
+    """Run ``work`` on a thread; returns the function that waits for it. Its errors are
+    dropped: only optional work (the stat cache) goes there."""
+
+    def run() -> None:
+        with contextlib.suppress(Exception):
+            work()
+
+    thread = threading.Thread(target=run, name="grove-stat-cache", daemon=True)
+    thread.start()
+    return thread.join
 
 
 class _Recording:
