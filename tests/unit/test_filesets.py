@@ -167,10 +167,11 @@ def test_scan_hashes_cached_files_inline_and_the_others_on_the_pool(tmp_path: Pa
     files = {f"f{i:02d}": os.urandom(3000 + i) for i in range(40)}
     root = make_tree(tmp_path / "d", files)
     cold = {f"f{i:02d}" for i in range(0, 40, 4)}
-    for name in cold:  # out of the page cache: written back first, then dropped
+    for name in files:  # all written back first: no writeback in flight during the scan
         fd = os.open(root / name, os.O_RDONLY)
         os.fsync(fd)
-        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        if name in cold:  # and these dropped from the page cache
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
         os.close(fd)
     threads: dict[str, str] = {}
 
@@ -183,8 +184,11 @@ def test_scan_hashes_cached_files_inline_and_the_others_on_the_pool(tmp_path: Pa
     result = hashing.scan(root, w.files, sink=sink)
     assert result.addresses == [address(files[f.path]) for f in w.files]
     on_pool = {path for path, name in threads.items() if name.startswith("grove-hash")}
-    assert on_pool == cold
     assert threads.keys() == files.keys()
+    assert cold <= on_pool  # a read that would wait for the disk never runs inline
+    # Cached files are read inline; the kernel may still refuse a no-wait read now and
+    # then on a busy machine (a lock held by other I/O), and such a file goes to the pool.
+    assert len(on_pool - cold) <= 3
 
 
 def test_scan_reads_only_what_the_lookup_cannot_answer(
