@@ -281,3 +281,27 @@ def test_the_direct_verdict_writes_what_the_session_path_would(
         done = {str(name): review_claim.resolved_of(s.connection(), qid) for qid, name in rows}
     assert done["direct"] == done["orm"] > 0
     assert direct_done.count(True) >= 5  # the direct queue's verdicts really went direct
+
+
+def test_a_statement_the_server_refuses_is_not_a_lost_connection(
+    grove_runtime: Runtime, world: dict[str, Any]
+) -> None:
+    """psycopg files a timeout or a deadlock under OperationalError, as it does a lost
+    connection: the direct pool tells them apart. The caller gets the server's own error
+    (not "lost the connection", and not run twice), and the connection, still sound,
+    serves the next call."""
+    import psycopg
+
+    pool = grove_runtime.db.direct
+    runs = []
+
+    def slow(conn: Any) -> None:
+        runs.append(1)
+        conn.driver.execute("SET LOCAL statement_timeout = 50")
+        conn.driver.execute("SELECT pg_sleep(2)")
+
+    with pytest.raises(psycopg.errors.QueryCanceled):
+        pool.transaction(slow)
+    assert runs == [1]
+    [conn] = pool._idle
+    assert pool.fetch_one("SELECT pg_backend_pid() AS pid", ()).pid == conn.info.backend_pid

@@ -93,13 +93,19 @@ class DirectPool:
                 try:
                     result = work(conn)
                 except psycopg.OperationalError:
-                    conn.close()
-                    if not kept:
+                    if not kept or not _lost(conn):
                         raise
-                    # A kept connection may have died while idle: once more, on a new one.
-                    conn, kept = self._connect(), False
+                    # A kept connection died while idle: once more, on a new one.
+                    conn.close()
+                    conn = self._connect()
                     result = work(conn)
             except psycopg.OperationalError as exc:
+                if not _lost(conn):
+                    # The server refused the work (a deadlock, a timeout: psycopg files
+                    # those under OperationalError too) on a connection still fit for
+                    # use: the caller gets that error, not "lost the connection".
+                    self._give_back(conn)
+                    raise
                 conn.close()
                 raise DatabaseUnavailable(
                     f"lost the connection to database {self._display}: {_reason(exc)}",
@@ -107,7 +113,7 @@ class DirectPool:
                 ) from None
             except BaseException:
                 # A refusal raised by the caller's work rolled its transaction back and
-                # leaves the connection fit for reuse; anything else closes it.
+                # leaves the connection fit for reuse (a broken one is closed).
                 self._give_back(conn)
                 raise
             self._give_back(conn)
@@ -161,6 +167,12 @@ class DirectPool:
                 self._idle.append(conn)
                 return
         conn.close()
+
+
+def _lost(conn: Any) -> bool:
+    """Whether the connection is gone (closed, or broken by a lost server), as opposed to
+    a statement the server refused on a connection that still works."""
+    return bool(conn.closed or conn.broken)
 
 
 def _reason(exc: Exception) -> str:
