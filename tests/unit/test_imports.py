@@ -45,11 +45,12 @@ ALLOWED = {
     "domain": {"errors"},
     "store": {"errors", "domain", "config"},
     "tabular": {"errors"},
-    "filesets": {"errors"},
+    "filesets": {"errors", "gcpause"},
     # Pipeline definitions, DAG, cache keys and executors: user code imports this.
     "pipelines": {"errors", "domain", "client", "tabular", "_version"},
     "services": {
         "errors",
+        "gcpause",
         "domain",
         "store",
         "tabular",

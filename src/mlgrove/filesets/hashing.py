@@ -18,7 +18,6 @@ while being read: that raises :class:`~mlgrove.errors.InvalidInput` naming it.
 
 from __future__ import annotations
 
-import gc
 import os
 from collections.abc import Callable, Container, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
@@ -30,6 +29,7 @@ import blake3
 
 from mlgrove.errors import InvalidInput
 from mlgrove.filesets.walk import FileStat
+from mlgrove.gcpause import collector_paused
 
 if TYPE_CHECKING:
     from mlgrove.filesets.forked import Split
@@ -293,51 +293,47 @@ def scan_range(
     answered = 0
     # No cyclic garbage is made here, but allocating a few objects per file would run
     # the collector over every live object again and again (5-10% of a 100k-file add).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        for i in indexes:
-            f = files[i]
-            address = known[i]
-            if address is not None and (sink is None or address in stored):
-                addresses[i] = address
-                answered += 1
-                if answered >= PROGRESS_FILES and progress is not None:
-                    progress(answered)
-                    answered = 0
-                continue
-            if address is None and f.size >= BIG_FILE:
-                submit([(i, None)])  # alone: it uses several threads by itself
-                continue
-            if address is None and inline:
-                got = digest(base + f.path, f, wait=False)
-                if got is not None:
-                    recorded = sink(f, got[0], got[1]) if sink is not None else got[0]
-                    done.append((i, recorded, True))
-                    if len(done) >= PROGRESS_FILES:
-                        collect(done)
-                        done = []
-                        reap(wait=False)
+    with collector_paused():
+        try:
+            for i in indexes:
+                f = files[i]
+                address = known[i]
+                if address is not None and (sink is None or address in stored):
+                    addresses[i] = address
+                    answered += 1
+                    if answered >= PROGRESS_FILES and progress is not None:
+                        progress(answered)
+                        answered = 0
                     continue
-            batch.append((i, address))
-            batch_bytes += f.size if address is None else 0
-            if len(batch) >= BATCH_FILES or batch_bytes >= BATCH_BYTES:
+                if address is None and f.size >= BIG_FILE:
+                    submit([(i, None)])  # alone: it uses several threads by itself
+                    continue
+                if address is None and inline:
+                    got = digest(base + f.path, f, wait=False)
+                    if got is not None:
+                        recorded = sink(f, got[0], got[1]) if sink is not None else got[0]
+                        done.append((i, recorded, True))
+                        if len(done) >= PROGRESS_FILES:
+                            collect(done)
+                            done = []
+                            reap(wait=False)
+                        continue
+                batch.append((i, address))
+                batch_bytes += f.size if address is None else 0
+                if len(batch) >= BATCH_FILES or batch_bytes >= BATCH_BYTES:
+                    submit(batch)
+                    batch, batch_bytes = [], 0
+            if batch:
                 submit(batch)
-                batch, batch_bytes = [], 0
-        if batch:
-            submit(batch)
-        if progress is not None and answered:
-            progress(answered)
-        collect(done)
-        for future in as_completed(futures):
-            future.result()  # the first error, as soon as it happens
-        reap(wait=True)
-    except BaseException:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    finally:
-        if collecting:
-            gc.enable()
+            if progress is not None and answered:
+                progress(answered)
+            collect(done)
+            for future in as_completed(futures):
+                future.result()  # the first error, as soon as it happens
+            reap(wait=True)
+        except BaseException:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+            raise
     if pool is not None:
         pool.shutdown(wait=True)

@@ -12,7 +12,6 @@ Rules (the same for ``add`` and ``status``):
 
 from __future__ import annotations
 
-import gc
 import os
 from array import array
 from collections.abc import Iterator
@@ -27,6 +26,7 @@ from typing import NamedTuple
 import blake3
 
 from mlgrove.errors import InvalidInput
+from mlgrove.gcpause import collector_paused
 
 __all__ = ["IGNORED_DIRS", "FileStat", "Walk", "walk"]
 
@@ -87,13 +87,8 @@ def walk(folder: Path) -> Walk:
     root = resolve_folder(folder)
     # Two objects per file and no cyclic garbage: the collector would only re-walk
     # every object made so far, again and again (a tenth of a 100k-file walk).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         return _walk(root)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _walk(root: Path) -> Walk:

@@ -22,13 +22,11 @@ from __future__ import annotations
 
 import bisect
 import contextlib
-import gc
 import os
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +44,7 @@ from mlgrove.filesets.manifest import FileEntry, FileManifest
 from mlgrove.filesets.materialise import materialise
 from mlgrove.filesets.statcache import StatCache
 from mlgrove.filesets.walk import FileStat, Walk, walk
+from mlgrove.gcpause import collector_paused
 from mlgrove.services import audit, fileset_status, lineage, objects
 from mlgrove.services import datasets as ds_service
 from mlgrove.services.context import Context
@@ -79,20 +78,8 @@ def add_folder(
     # any cyclic garbage; with the collector on, each of its runs walks every live
     # object again: a third of the time spent outside reading files, at 100k files.
     # It is paused for the add and resumes after it.
-    with _collector_paused():
+    with collector_paused():
         return _add_folder(ctx, name, folder, project, message, progress)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _add_folder(
