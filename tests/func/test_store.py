@@ -87,6 +87,12 @@ def test_sqlite_writes_reach_the_database_file_without_a_writer_checkpointing(
         assert s.scalar(text("SELECT body FROM notes")) == "kept"
     db.dispose()
     assert not db._checkpointer.running
+    # Used again after closing (the engine reconnects): the thread starts again and stays.
+    with db.write() as s:
+        s.execute(text("INSERT INTO notes VALUES ('again')"))
+    time.sleep(0.2)
+    assert db._checkpointer.running
+    db.dispose()
 
 
 def test_concurrent_writers_all_succeed(grove_factories: Factories) -> None:

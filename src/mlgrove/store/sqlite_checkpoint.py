@@ -73,20 +73,22 @@ class Checkpointer:
                 # A forked child: the parent's thread did not come along (and its
                 # connection must not be used here); the child gets its own.
                 self._pid, self._thread = os.getpid(), None
-                self._stop = threading.Event()
             if self._thread is not None:
                 return
+            # A stop signal of its own: a thread started after stop() (the database used
+            # again after it was closed) must not see the old one and quit at once.
+            self._stop = threading.Event()
             self._thread = threading.Thread(
-                target=self._run, name="grove-sqlite-checkpoint", daemon=True
+                target=self._run, args=(self._stop,), name="grove-sqlite-checkpoint", daemon=True
             )
             self._thread.start()
 
-    def _run(self) -> None:
+    def _run(self, stop: threading.Event) -> None:
         conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
         try:
             conn.execute(f"PRAGMA busy_timeout={self._busy_timeout_ms}")
             while True:
-                stopping = self._stop.wait(INTERVAL_S)
+                stopping = stop.wait(INTERVAL_S)
                 if self._written.is_set():
                     self._written.clear()
                     self._checkpoint(conn)
