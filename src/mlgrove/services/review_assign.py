@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from mlgrove.domain import review as rules
@@ -123,7 +123,7 @@ def next_item(ctx: Context, queue: str, *, project: str | None = None) -> Assign
 
 def _queue_and_me(
     s: Session, conn: Connection, ctx: Context, queue: str, project: str | None, now: datetime
-) -> list[Row[Any]]:
+) -> list[Any]:
     """:func:`claims.lookup_queue`: one statement when the project is named and the
     reviewer identity exists; otherwise the ORM path finds the project, explains what is
     missing, or makes the identity (first use)."""
@@ -140,7 +140,7 @@ def _queue_and_me(
     return rows
 
 
-def _assignment(item: Row[Any], expires_at: datetime, queue: Row[Any]) -> Assignment:
+def _assignment(item: Any, expires_at: datetime, queue: Any) -> Assignment:
     return Assignment(
         item=item_value(item),
         expires_at=expires_at,
@@ -231,7 +231,7 @@ def _settle(
     conn: claims.Conn,
     queue: Queue,
     item_id: int,
-    counted: Row[Any],
+    counted: Any,
     mine: Any,
     reviewer: int,
 ) -> None:
@@ -283,8 +283,9 @@ def submit(
         raise InvalidInput("seconds spent must be between 0 and 86400")
     if submit_key is not None and not 1 <= len(submit_key) <= 100:
         raise InvalidInput("a submit key needs 1-100 characters")
+    notes = _Notes(improve, clean_tags, seconds, submit_key)
     if not ctx.db.is_sqlite:
-        done = _submit_direct(ctx, item_id, answer, improve, clean_tags, seconds, submit_key)
+        done = _submit_direct(ctx, item_id, answer, notes)
         if done is not None:
             return done
     with ctx.db.write() as s:
@@ -303,7 +304,6 @@ def submit(
         now = utcnow()
         if found.lease_expires is None or found.lease_expires <= now:
             raise _not_leased(item_id, expired=found.lease_expires is not None)
-        notes = _Notes(improve, clean_tags, seconds, submit_key)
         verdict = _hand_in(s, conn, queue, item_id, found, answer, notes, now)
         if verdict is None:
             # Lost a race: another request of theirs handed it in (or a reclaim took the
@@ -369,13 +369,7 @@ def _hand_in(
 
 
 def _submit_direct(
-    ctx: Context,
-    item_id: int,
-    answer: Mapping[str, Any],
-    improve: str,
-    tags: list[str],
-    seconds: float | None,
-    submit_key: str | None,
+    ctx: Context, item_id: int, answer: Mapping[str, Any], notes: _Notes
 ) -> Verdict | None:
     """PostgreSQL: the usual verdict (a live lease, no earlier verdict, a queue without
     gold-weighted consensus) in one transaction on a direct connection, without an ORM
@@ -383,7 +377,6 @@ def _submit_direct(
     path, in the same order. None for anything else, with nothing written: that path
     then explains it or handles it."""
     me = _me(ctx)
-    notes = _Notes(improve, tags, seconds, submit_key)
 
     def work(conn: claims.Conn) -> Verdict | None:
         found = claims.lookup_submit(conn, item_id, me)
