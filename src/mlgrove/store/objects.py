@@ -221,10 +221,7 @@ class LocalObjectStore(ObjectStore):
                 # the pending objects only when no other batch is open (they may be its).
                 take = ok or self._batch_depth == 0
                 if take:
-                    pending, self._pending = self._pending, {}
-                    writers = [*self._full, *([self._writer] if self._writer else [])]
-                    self._full, self._writer = [], None
-                    packed, self._pending_packed = self._pending_packed, set()
+                    pending, writers, packed = self._take_pending()
                     if ok:
                         self._publishing |= packed
             if take:
@@ -239,8 +236,19 @@ class LocalObjectStore(ObjectStore):
 
     def sync_ahead(self) -> None:
         with self._lock:
-            for writer in [*self._full, *([self._writer] if self._writer else [])]:
+            for writer in self._open_writers():
                 writer.sync_ahead()
+
+    def _open_writers(self) -> list[PackWriter]:
+        """The batch's pack writers, full ones and the one being filled (under _lock)."""
+        return [*self._full, *([self._writer] if self._writer else [])]
+
+    def _take_pending(self) -> tuple[dict[str, Path], list[PackWriter], set[bytes]]:
+        """Everything the batch holds, taken out of it, which is then empty (under _lock):
+        loose temporary files, pack writers, the digests of packed objects."""
+        taken = (self._pending, self._open_writers(), self._pending_packed)
+        self._pending, self._full, self._writer, self._pending_packed = {}, [], None, set()
+        return taken
 
     def _discard(self, pending: dict[str, Path], writers: list[PackWriter]) -> None:
         for writer in writers:
@@ -263,10 +271,7 @@ class LocalObjectStore(ObjectStore):
         durable under ``tmp/`` (packs finished and fsynced) and describe it for
         :meth:`take_over`. The child's batch is then empty."""
         with self._lock:
-            pending, self._pending = self._pending, {}
-            writers = [*self._full, *([self._writer] if self._writer else [])]
-            self._full, self._writer = [], None
-            self._pending_packed = set()
+            pending, writers, _ = self._take_pending()
         try:
             for writer in writers:
                 writer.finish()
